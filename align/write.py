@@ -1,0 +1,186 @@
+"""Writing: one writer per output format, all fed the same `Pair` rows.
+
+Formats: ``tsv`` (the main, reviewable output), ``links`` (Vecalign ``[0,1]:[2]``), ``moses``
+(two line-aligned files, kept non-null rows only), ``jsonl`` and ``tmx`` (TMX 1.4, kept non-null rows).
+All files are written atomically: a temp file in the same folder, then renamed.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from pathlib import Path
+from typing import IO, Iterable, Iterator, Sequence
+from xml.sax.saxutils import escape, quoteattr
+
+from .types import OutputError, Pair
+
+TSV_HEADER = (
+    "doc", "kind", "bead", "ru_ids", "az_ids", "ru", "az",
+    "score", "similarity", "margin", "length_ratio", "flags", "keep", "reason",
+)
+FORMATS = ("tsv", "links", "moses", "jsonl", "tmx")
+EXTENSIONS = {"tsv": ".tsv", "links": ".links", "moses": ".ru", "jsonl": ".jsonl", "tmx": ".tmx"}
+
+
+@contextlib.contextmanager
+def atomic_write(path: str | Path, mode: str = "w") -> Iterator[IO]:
+    """Yield a file that replaces ``path`` only once it is completely written."""
+    path = Path(path)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    try:
+        kwargs = {} if "b" in mode else {"encoding": "utf-8", "newline": "\n"}
+        with os.fdopen(fd, mode, **kwargs) as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def clean_cell(text: str) -> str:
+    """Make text safe for one TSV cell: tabs and line breaks become single spaces."""
+    return " ".join(text.replace("\t", " ").split()) if text else ""
+
+
+def format_ids(ids: Sequence[int]) -> str:
+    return ",".join(str(i) for i in ids)
+
+
+def parse_ids(cell: str) -> tuple[int, ...]:
+    return tuple(int(x) for x in cell.split(",") if x.strip())
+
+
+def pair_to_row(pair: Pair) -> dict[str, str]:
+    """The TSV cells of one pair, by column name."""
+    return {
+        "doc": clean_cell(pair.doc),
+        "kind": pair.kind,
+        "bead": pair.bead,
+        "ru_ids": format_ids(pair.ru_ids),
+        "az_ids": format_ids(pair.az_ids),
+        "ru": clean_cell(pair.ru),
+        "az": clean_cell(pair.az),
+        "score": f"{pair.score:.4f}",
+        "similarity": f"{pair.similarity:.4f}",
+        "margin": f"{pair.margin:.4f}",
+        "length_ratio": f"{pair.length_ratio:.3f}",
+        "flags": ",".join(pair.flags),
+        "keep": "1" if pair.keep else "0",
+        "reason": clean_cell(pair.reason),
+    }
+
+
+def format_tsv_rows(pairs: Iterable[Pair]) -> Iterator[str]:
+    """TSV lines (without header) for the pairs, newline-terminated."""
+    for pair in pairs:
+        row = pair_to_row(pair)
+        yield "\t".join(row[c] for c in TSV_HEADER) + "\n"
+
+
+def tsv_header_line() -> str:
+    return "\t".join(TSV_HEADER) + "\n"
+
+
+def row_to_pair(row: dict[str, str]) -> Pair:
+    """Inverse of `pair_to_row` (for reading our own TSV back)."""
+    return Pair(
+        doc=row["doc"], kind=row["kind"],  # type: ignore[arg-type]
+        ru_ids=parse_ids(row["ru_ids"]), az_ids=parse_ids(row["az_ids"]),
+        ru=row["ru"], az=row["az"], score=float(row["score"] or 0),
+        similarity=float(row.get("similarity") or 0), margin=float(row.get("margin") or 0),
+        length_ratio=float(row.get("length_ratio") or 0),
+        flags=tuple(f for f in (row.get("flags") or "").split(",") if f),
+        keep=row.get("keep", "1") == "1", reason=row.get("reason", ""),
+    )
+
+
+def format_links(pairs: Iterable[Pair]) -> Iterator[str]:
+    """Vecalign link lines: ``[0, 1]:[2]``, nulls ``[3]:[]``."""
+    for pair in pairs:
+        ru = ", ".join(str(i) for i in pair.ru_ids)
+        az = ", ".join(str(i) for i in pair.az_ids)
+        yield f"[{ru}]:[{az}]\n"
+
+
+def format_jsonl(pairs: Iterable[Pair]) -> Iterator[str]:
+    for pair in pairs:
+        record = {
+            "doc": pair.doc, "kind": pair.kind, "bead": pair.bead,
+            "ru_ids": list(pair.ru_ids), "az_ids": list(pair.az_ids),
+            "ru": pair.ru, "az": pair.az, "score": round(pair.score, 4),
+            "similarity": round(pair.similarity, 4), "margin": round(pair.margin, 4),
+            "length_ratio": round(pair.length_ratio, 3), "flags": list(pair.flags),
+            "keep": pair.keep, "reason": pair.reason,
+        }
+        yield json.dumps(record, ensure_ascii=False) + "\n"
+
+
+def is_parallel(pair: Pair) -> bool:
+    """A row that belongs in training data: both sides present and kept."""
+    return pair.keep and bool(pair.ru_ids) and bool(pair.az_ids)
+
+
+def format_tmx(pairs: Iterable[Pair], srclang: str = "ru", tgtlang: str = "az") -> Iterator[str]:
+    """TMX 1.4 with one <tu> per kept parallel row (doc, kind and score as <prop>s)."""
+    yield '<?xml version="1.0" encoding="UTF-8"?>\n'
+    yield '<tmx version="1.4">\n'
+    yield (
+        f'  <header creationtool="align" creationtoolversion="0.1.0" segtype="sentence" '
+        f'o-tmf="align-tsv" adminlang="en" srclang={quoteattr(srclang)} datatype="plaintext"/>\n'
+    )
+    yield "  <body>\n"
+    for pair in pairs:
+        if not is_parallel(pair):
+            continue
+        yield "    <tu>\n"
+        yield f"      <prop type=\"x-doc\">{escape(pair.doc)}</prop>\n"
+        yield f"      <prop type=\"x-kind\">{pair.kind}</prop>\n"
+        yield f"      <prop type=\"x-score\">{pair.score:.4f}</prop>\n"
+        for lang, text in ((srclang, pair.ru), (tgtlang, pair.az)):
+            yield f"      <tuv xml:lang={quoteattr(lang)}><seg>{escape(_xml_safe(text))}</seg></tuv>\n"
+        yield "    </tu>\n"
+    yield "  </body>\n</tmx>\n"
+
+
+def _xml_safe(text: str) -> str:
+    """Drop characters XML 1.0 forbids (control characters other than tab/newline)."""
+    return "".join(ch for ch in clean_cell(text) if ch >= " " or ch in "\t\n")
+
+
+def write_pairs(pairs: Sequence[Pair], path: str | Path, fmt: str = "tsv") -> list[Path]:
+    """Write pairs in one format; returns the written paths (moses writes ``X.ru`` and ``X.az``)."""
+    path = Path(path)
+    if fmt == "tsv":
+        return [_write_lines(path, [tsv_header_line(), *format_tsv_rows(pairs)])]
+    if fmt == "links":
+        return [_write_lines(path, format_links(pairs))]
+    if fmt == "jsonl":
+        return [_write_lines(path, format_jsonl(pairs))]
+    if fmt == "tmx":
+        return [_write_lines(path, format_tmx(pairs))]
+    if fmt == "moses":
+        base = path.with_suffix("") if path.suffix in (".ru", ".az") else path
+        kept = [p for p in pairs if is_parallel(p)]
+        ru_path, az_path = Path(f"{base}.ru"), Path(f"{base}.az")
+        _write_lines(ru_path, (clean_cell(p.ru) + "\n" for p in kept))
+        _write_lines(az_path, (clean_cell(p.az) + "\n" for p in kept))
+        return [ru_path, az_path]
+    raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+
+
+def _write_lines(path: Path, lines: Iterable[str]) -> Path:
+    try:
+        with atomic_write(path) as handle:
+            handle.writelines(lines)
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from exc
+    return path
