@@ -1,0 +1,477 @@
+"""Cleaning a :class:`RawPage` into an :class:`Article`: drop site noise, find title, captions, body.
+
+The rules live in data tables (:data:`NOISE_LINES`, :data:`DATELINES`, :data:`KNOWN_CREDITS`,
+:data:`ALT_TEXT`), grouped by site family; the code only walks the page once and applies them.
+Every dropped line — or dropped part of a line (a photo credit glued to a caption, a dateline, an
+alt-text suffix) — is recorded in ``Article.removed`` with its reason:
+
+``navigation`` ``subscribe`` ``read-also`` ``social`` ``counter`` ``timestamp`` ``photo-credit``
+``copyright`` ``advert`` ``byline`` ``symbols`` ``url`` ``alt-text`` ``duplicate-caption``
+``duplicate-paragraph`` ``duplicate-title`` ``other-language`` ``related-news`` ``dateline``.
+
+    >>> from align.read import read_page
+    >>> article = clean_page(read_page("samples/sputnik-2023-12-06/ru.txt"), "ru")
+    >>> article.title, len(article.captions), article.meta["date"]
+    ('Азербайджан и Турция углубляют военное сотрудничество', 1, '06.12.2023')
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from align.lang import detect_language
+from align.types import Article, Block, InputError, RawPage, Removed
+
+# ── rule tables ──────────────────────────────────────────────────────────────────────────────
+
+# Whole lines that are site furniture, per site family and reason. Each entry is a regex matched
+# against the whole line, case-insensitively; an optional trailing ":"/"→"/"»" is allowed.
+NOISE_LINES: dict[str, dict[str, list[str]]] = {
+    "sputnik": {
+        "navigation": [
+            "Новости", "Лента новостей", "Все новости", "Главные новости", "Главное", "Мультимедиа",
+            "Радио", "Эфир", "Прямой эфир", "Загрузить больше", "Показать больше", "Ещё", "Еще",
+            "Актуальное", "Сейчас читают", "Самое читаемое", "Популярное", "Меню", "Поиск",
+            "Войти", "Вход", "Регистрация", "Главная",
+            "Xəbərlər", "Xəbər lenti", "Bütün xəbərlər", "Əsas xəbərlər", "Əsas", "Multimedia",
+            "Radio", "Efir", "Canlı yayım", "Daha çox yüklə", "Daha çox göstər", "Daha çox",
+            "Aktual", "Hazırda oxunur", "Ən çox oxunan", "Populyar", "Menyu", "Axtarış",
+            "Daxil ol", "Giriş", "Qeydiyyat", "Ana səhifə",
+        ],
+        "subscribe": ["Подписаться", "Подпишись", "Подписка", "Abunə ol", "Abunə olun", "Abunə"],
+    },
+    "az-news-sites (Report.az, Trend, APA, Day.Az, AZERTAC)": {
+        "navigation": [
+            "Последние новости", "Другие новости", "Похожие новости", "Новости по теме",
+            "Son xəbərlər", "Ən son xəbərlər", "Digər xəbərlər", "Oxşar xəbərlər", "Mövzu ilə bağlı xəbərlər",
+            "Политика", "Экономика", "Общество", "В мире", "Спорт", "Культура", "Происшествия",
+            "Siyasət", "İqtisadiyyat", "Cəmiyyət", "Dünya", "İdman", "Mədəniyyət", "Hadisə", "Hadisələr",
+            "Архив", "Arxiv", "Теги", "Teqlər", "Tags",
+        ],
+        "read-also": [
+            r"(Читайте|Смотрите) (также|еще|ещё)(\s*:.*|\s*[→»>].*)?",
+            r"Также читайте(\s*:.*)?", r"(Ещё )?[Пп]о теме(\s*:.*)?",
+            r"(Daha )?[Əə]traflı(\s*:.*|\s*[→»>].*)?", r"Həmçinin (oxuyun|oxu|bax)(\s*:.*)?",
+            r"Bu barədə (daha )?ətraflı(\s*:.*)?", r"Oxu(yun)?\s*:.*", r"Mövzu ilə bağlı(\s*:.*)?",
+        ],
+        "advert": ["Реклама", "Reklam", "Advertisement", "Партнерские материалы", "Tərəfdaş materialları"],
+        "copyright": [
+            r"©\s*\d{4}(\s*[-–]\s*\d{4})?\s+.{0,60}", r".{0,80}(Все права защищены|Bütün hüquqlar qorunur).{0,80}",
+            r".{0,80}(ссылка на .{1,40} обязательна|istinad (edilməsi )?(mütləqdir|vacibdir)).{0,80}",
+            r"1[268]\+",
+        ],
+        "byline": [r"(Автор|Müəllif|Источник|Mənbə)\s*:.{0,80}"],
+    },
+    "generic": {
+        "subscribe": [  # a short line with both a call to subscribe and a channel, in any order
+            r"(?=.*\b(подпис(ывайтесь|ывайся|итесь)|abunə ol(un|maq)?|qoşulun|присоединяйтесь)\b)"
+            r"(?=.*(telegram|whatsapp|youtube|instagram|facebook|tiktok|twitter|дзен|вконтакте|\bvk\b|канал|kanal|рассылк|bülleten))"
+            r".{0,200}",
+        ],
+        "social": [
+            "Поделиться", "Paylaş", "Paylaşın", "Facebook", "Twitter", "X", "Telegram", "WhatsApp",
+            "ВКонтакте", "VK", "Одноклассники", "Instagram", "YouTube", "TikTok", "Дзен",
+            "Скопировать ссылку", "Копировать ссылку", "Linki kopyala", "Отправить", "Göndər",
+            "Комментировать", "Комментарии", "Şərh yaz", "Şərhlər", "Нравится", "Bəyən",
+            "Печать", "Версия для печати", "Çap et", "Çap versiyası",
+        ],
+        "timestamp": [
+            r"\d{1,2}:\d{2}", r"\d{1,2}\.\d{1,2}\.\d{4}(,?\s*\d{1,2}:\d{2})?(\s*\((обновлено|yenilənib)\s*:?[^)]*\))?",
+            r"(обновлено|yenilənib)\s*:?\s*\d{1,2}[.:]\d{2}.{0,20}",
+        ],
+        "counter": [r"\d[\d\s.,]*[KkКкMmМм]?", r"\d[\d\s]*\s*(просмотр\w*|комментари\w*|baxış|şərh|views?)"],
+        "photo-credit": [r"(Фото|Foto|Photo|Видео|Video|Источник фото|Fotonun mənbəyi)\s*:.{0,100}", r"©.{0,100}"],
+        "url": [r"(https?://|www\.)\S+"],
+        "symbols": [r"[^\w]+"],
+    },
+}
+
+# Datelines at the start of a paragraph ("БАКУ, 6 дек - Sputnik.", "Bakı. 6 dekabr. REPORT.AZ/").
+_CITY = r"[A-ZА-ЯЁƏÖÜĞİŞÇ][\w'’-]*(?:[ -][A-ZА-ЯЁƏÖÜĞİŞÇ][\w'’-]*){0,2}"
+_DAY_MONTH = r"\d{1,2}\s+[^\W\d_]{3,9}\.?(?:\s+\d{4})?"
+_AGENCY = (
+    r"(?:Sputnik(?: Азербайджан| Azərbaycan)?|РИА Новости|ТАСС|TASS|Интерфакс|Interfax|Trend|Report(?:\.az)?|"
+    r"REPORT\.AZ|APA|АПА|AZƏRTAC|АЗЕРТАДЖ|Azertac|Day\.Az|Vesti\.az|Oxu\.az|Qafqazinfo|Anadolu|Анадолу)"
+)
+DATELINES: dict[str, str] = {
+    # "БАКУ, 6 дек - Sputnik." / "BAKI, 6 dekabr - Sputnik." / "МОСКВА, 6 дек — РИА Новости."
+    "sputnik/ria": rf"{_CITY},\s*{_DAY_MONTH}\s*[-–—]\s*{_AGENCY}\.?",
+    # "Баку /Trend/ -", "Bakı. 6 dekabr. REPORT.AZ/", "БАКУ, 6 дек. /АПА/.", "Bakı, 6 dekabr, AZƏRTAC"
+    "agency": rf"{_CITY}\s*[.,]?\s*(?:{_DAY_MONTH}\s*[.,]?\s*)?/?{_AGENCY}/?\s*[.:,]?(?:\s*[-–—])?",
+}
+
+# "<caption> - Sputnik Азербайджан, 1920, 06.12.2023": an image alt text (1920 is the image width).
+ALT_TEXT = re.compile(
+    r"(?P<caption>.+?)\s+[-–—]\s+(?P<site>Sputnik(?:\s+[^\W\d_]+){0,2}|РИА Новости),\s*\d{3,4},\s*"
+    r"(?P<date>\d{2}\.\d{2}\.\d{4})"
+)
+
+# Photo credits that may be glued to the caption after "©" (longest first when matching).
+KNOWN_CREDITS: tuple[str, ...] = (
+    "AR Ministry of Defence", "AR Müdafiə Nazirliyi", "Azərbaycan Respublikası Müdafiə Nazirliyi",
+    "Министерство обороны Азербайджана", "Минобороны Азербайджана", "Минобороны АР",
+    "Пресс-служба Президента Азербайджана", "Prezidentin mətbuat xidməti", "president.az",
+    "AZƏRTAC", "АЗЕРТАДЖ", "Sputnik", "Report", "Trend", "APA", "Reuters", "AFP", "AP Photo", "AP",
+    "EPA", "Getty Images/iStockphoto", "Getty Images", "iStock", "Depositphotos", "Shutterstock",
+    "Unsplash", "Pixabay", "Pexels", "Freepik", "Wikimedia Commons", "Wikipedia", "Public Domain",
+    "РИА Новости", "ТАСС", "Anadolu", "Анадолу", "Соцсети", "Social networks", "Sosial şəbəkələr",
+)
+# Name prefixes whose inner capital is not a credit/caption boundary (McCain, DeSantis, iPhone).
+CAMEL_PREFIXES = frozenset({"Mc", "Mac", "De", "Di", "Da", "Du", "La", "Le", "Van", "Von", "O", "i", "e"})
+
+OTHER_LANGUAGE = {"ru": "az", "az": "ru"}
+TERMINAL = (".", "!", "?", "…", ":", ";")
+
+_LETTER = re.compile(r"[^\W\d_]")
+
+
+@dataclass(frozen=True)
+class NoiseRule:
+    family: str
+    reason: str
+    pattern: re.Pattern[str]
+
+
+def _compile_rules(table: dict[str, dict[str, list[str]]]) -> tuple[NoiseRule, ...]:
+    rules = []
+    for family, by_reason in table.items():
+        for reason, entries in by_reason.items():
+            for entry in entries:
+                # plain words are escaped; entries with regex syntax are used as written
+                regex = entry if re.search(r"[\\()\[\]|?*+{}]", entry) else re.escape(entry)
+                pattern = re.compile(rf"(?:{regex})\s*[:→»>]?", re.IGNORECASE)
+                rules.append(NoiseRule(family, reason, pattern))
+    return tuple(rules)
+
+
+RULES = _compile_rules(NOISE_LINES)
+_DATELINE_PATTERNS = tuple(re.compile(rf"(?P<dateline>{p})\s+(?=[\"«“„(]?[^\W\d_])") for p in DATELINES.values())
+
+
+# ── small pure helpers ───────────────────────────────────────────────────────────────────────
+
+
+def noise_reason(text: str) -> str | None:
+    """The reason a whole line is site noise, or None when it may be content."""
+    for rule in RULES:
+        if rule.pattern.fullmatch(text):
+            return rule.reason
+    return None
+
+
+def text_key(text: str) -> str:
+    """A comparison key: case-folded, single-spaced, without final punctuation or quotes."""
+    return " ".join(text.casefold().split()).strip(" .…!?:;,\"'«»“”„")
+
+
+def split_credit(text: str) -> tuple[str, str] | None:
+    """Split ``"© <credit><caption>"`` into ``(credit, caption)``; ``caption`` may be ``""``.
+
+    The boundary is found, in order: a known credit from :data:`KNOWN_CREDITS` (unless a
+    photographer follows it: ``Sputnik / Name``); a change of script at a lower→upper case seam
+    with no space (``DefenceМинистр``); the first lower→upper seam that starts a word and is not
+    inside a name like McCain (``DefenceMüdafiə``); a Latin word followed by a space and a
+    Cyrillic capital. Returns None when ``text`` does not start with ``©``.
+    """
+    m = re.match(r"©\s*", text)
+    if not m:
+        return None
+    rest = text[m.end():]
+    for credit in sorted(KNOWN_CREDITS, key=len, reverse=True):
+        if rest.startswith(credit):
+            tail = rest[len(credit):]
+            if re.match(r"\s*/", tail):
+                break  # "Sputnik / Photographer Name": find the seam after the name
+            if not tail or not tail[0].isalpha() or tail[0].isupper():
+                return text[: m.end() + len(credit)].strip(), _trim_caption(tail)
+    seam = _credit_seam(rest)
+    if seam is None:
+        return text.strip(), ""
+    return text[: m.end() + seam].strip(), _trim_caption(rest[seam:])
+
+
+def _trim_caption(text: str) -> str:
+    return text.strip(" .,:;|/-–—")
+
+
+def _is_cyrillic(ch: str) -> bool:
+    return "\u0400" <= ch <= "\u04ff"
+
+
+def _credit_seam(rest: str) -> int | None:
+    """Where the caption starts in ``<credit><caption>``, or None (see :func:`split_credit`)."""
+    seams = [
+        i for i in range(1, min(len(rest) - 1, 120))
+        if rest[i].isupper() and rest[i + 1].islower()
+        and (rest[i - 1].islower() or rest[i - 1] in ".)»\"'")
+    ]
+    script_changes = [i for i in seams if _is_cyrillic(rest[i - 1]) != _is_cyrillic(rest[i])]
+    if script_changes:
+        return script_changes[0]
+    for i in seams:
+        word = re.search(r"[^\W\d_]*$", rest[:i])
+        if word is None or word.group() not in CAMEL_PREFIXES:
+            return i
+    spaced = re.search(r"[A-Za-z][a-z]*\s+(?=[А-ЯЁ][а-яё])", rest[:120])
+    return spaced.end() if spaced else None
+
+
+def match_dateline(text: str) -> tuple[str, str] | None:
+    """``(dateline, rest)`` when ``text`` opens with an agency dateline, else None."""
+    for pattern in _DATELINE_PATTERNS:
+        m = pattern.match(text)
+        if m:
+            return m.group("dateline").strip(), text[m.end():]
+    return None
+
+
+def headline_like(text: str) -> bool:
+    """Short (≤ 250 chars), at least two words, and not ending like a sentence with a period."""
+    if len(text) > 250 or len(text.split()) < 2 or not _LETTER.search(text):
+        return False
+    return not text.endswith((".", ":", ";")) or text.endswith("...")
+
+
+def is_other_language(text: str, lang: str) -> bool:
+    """True when ``text`` is in the paired language of ``lang`` (ru ↔ az)."""
+    other = OTHER_LANGUAGE.get(lang)
+    return other is not None and detect_language(text) == other
+
+
+# ── the walk ─────────────────────────────────────────────────────────────────────────────────
+
+
+@dataclass
+class _Cleaning:
+    """What the walk over a page has found so far."""
+
+    lang: str
+    removed: list[Removed] = field(default_factory=list)
+    captions: list[str] = field(default_factory=list)
+    seen_captions: set[str] = field(default_factory=set)
+    body: list[Block] = field(default_factory=list)
+    meta: dict = field(default_factory=dict)
+    crosslinks: list[str] = field(default_factory=list)
+
+    def drop(self, line: int, text: str, reason: str) -> None:
+        if text.strip():
+            self.removed.append(Removed(line=line, text=text, reason=reason))
+
+    def caption(self, line: int, text: str) -> None:
+        """Keep ``text`` as a caption the first time it is seen; later it is a duplicate."""
+        key = text_key(text)
+        if not key:
+            return
+        if key in self.seen_captions:
+            self.drop(line, text, "duplicate-caption")
+        else:
+            self.seen_captions.add(key)
+            self.captions.append(text)
+
+    def other_language(self, line: int, text: str, dropped: str | None = None) -> None:
+        self.drop(line, dropped or text, "other-language")
+        if text not in self.crosslinks:
+            self.crosslinks.append(text)
+
+
+def page_language(blocks: tuple[Block, ...]) -> str:
+    """The language of most of the page's letters (by block length), or ``"unknown"`` below 60%."""
+    weight: dict[str, int] = {}
+    for block in blocks:
+        lang = detect_language(block.text)
+        weight[lang] = weight.get(lang, 0) + len(block.text)
+    total = sum(weight.values())
+    best = max(weight, key=weight.__getitem__, default="unknown")
+    return best if total and weight[best] >= 0.6 * total else "unknown"
+
+
+def clean_page(page: RawPage, lang: str) -> Article:
+    """Turn a read page into an :class:`Article` in language ``lang`` ("ru", "az", ...; "auto" or
+    "" detects it from the text). Raises :class:`InputError` when neither a title nor a paragraph
+    is left.
+
+    A page clearly written in the paired language (an az page given as ru, or the reverse) is
+    cleaned as what it is — otherwise all its lines would go as "other-language" — and
+    ``meta["declared_lang"]`` keeps the ``lang`` it was given."""
+    meta: dict = {}
+    found = page_language(page.blocks)
+    if lang in ("", "auto"):
+        lang = found
+    elif OTHER_LANGUAGE.get(lang) == found:
+        meta["declared_lang"] = lang
+        lang = found
+    state = _Cleaning(lang=lang, meta=meta)
+    if any(b.tag for b in page.blocks):
+        title = _walk_tagged(page.blocks, state)
+    else:
+        title = _walk_lines(page.blocks, state)
+    paragraphs = _body_paragraphs(state, title)
+    if not title and not paragraphs:
+        raise InputError(f"{page.path}: nothing left after cleaning: the page is only site noise")
+    if state.crosslinks:
+        state.meta["crosslinks"] = tuple(state.crosslinks)
+    return Article(
+        lang=lang,
+        title=title,
+        captions=tuple(state.captions),
+        paragraphs=tuple(paragraphs),
+        meta=state.meta,
+        removed=tuple(sorted(state.removed, key=lambda r: r.line)),
+        source=page.path,
+    )
+
+
+def _walk_lines(blocks: tuple[Block, ...], state: _Cleaning) -> str | None:
+    """Classify the lines of an untagged page; returns the title. Body candidates go to ``state.body``.
+
+    The title is the first remaining line before any body line that is :func:`headline_like`;
+    one-word lines before it are stray menu items. A caption is what follows a "©" credit or
+    precedes an alt-text suffix of this page's date; the same text seen again is a duplicate."""
+    alts = [ALT_TEXT.fullmatch(b.text) for b in blocks]
+    credits = [split_credit(b.text) for b in blocks]
+    page_date = next((m["date"] for m in alts if m), None)
+    if page_date:
+        state.meta["date"] = page_date
+        state.meta["source"] = next(m["site"] for m in alts if m)
+    credit_captions = {text_key(c[1]) for c in credits if c and c[1]}
+    known_captions = credit_captions | {
+        text_key(m["caption"]) for m in alts
+        if m and m["date"] == page_date and not is_other_language(m["caption"], state.lang)
+    }
+    teaser_pending = False
+    title: str | None = None
+    for i, (block, alt, credit) in enumerate(zip(blocks, alts, credits)):
+        text, line = block.text, block.line
+        if alt:
+            following = [b.text for b in blocks[i + 1 : i + 3]]
+            teaser_pending = _alt_text(block, alt, page_date, credit_captions, following, state)
+            continue
+        if credit:
+            state.drop(line, credit[0], "photo-credit")
+            if credit[1]:
+                state.caption(line, credit[1])
+            continue
+        reason = noise_reason(text)
+        if reason:
+            state.drop(line, text, reason)
+            continue
+        if text_key(text) in known_captions:
+            state.caption(line, text)
+            continue
+        if teaser_pending and headline_like(text):
+            state.drop(line, text, "related-news")
+            teaser_pending = False
+            continue
+        teaser_pending = False
+        if is_other_language(text, state.lang):
+            state.other_language(line, text)
+            continue
+        if title is None and not state.body:
+            if headline_like(text):
+                title = text
+                continue
+            if len(text.split()) == 1:  # a stray one-word menu item before the title
+                state.drop(line, text, "navigation")
+                continue
+        state.body.append(block)
+    return title
+
+
+def _alt_text(
+    block: Block, alt: re.Match[str], page_date: str | None, credit_captions: set[str],
+    following: list[str], state: _Cleaning,
+) -> bool:
+    """Handle an image alt-text line; returns True when it opens a related-news teaser.
+
+    An alt text is a teaser for another story when its caption is not a photo caption of this
+    page and it carries another date, or it is followed by a rubric and a headline (``following``
+    holds the next two lines)."""
+    caption = alt["caption"].strip()
+    suffix = block.text[alt.end("caption"):]
+    if is_other_language(caption, state.lang):
+        state.other_language(block.line, caption, dropped=block.text)
+        return False
+    own_image = text_key(caption) in credit_captions
+    rubric_then_headline = (
+        len(following) == 2 and noise_reason(following[0]) == "navigation" and headline_like(following[1])
+    )
+    if not own_image and (alt["date"] != page_date or (credit_captions and rubric_then_headline)):
+        state.drop(block.line, block.text, "related-news")
+        return True
+    if text_key(caption) in state.seen_captions:
+        state.drop(block.line, block.text, "alt-text")
+    else:
+        state.caption(block.line, caption)
+        state.drop(block.line, suffix, "alt-text")
+    return False
+
+
+def _walk_tagged(blocks: tuple[Block, ...], state: _Cleaning) -> str | None:
+    """Trust the reader's tags (HTML/JSON); captions and paragraphs are still tidied."""
+    title: str | None = None
+    for block in blocks:
+        text, line, tag = block.text, block.line, block.tag
+        if tag.startswith("meta:"):
+            state.meta[tag[5:]] = text
+        elif tag == "title":
+            if title is None:
+                title = text
+            else:
+                state.drop(line, text, "duplicate-title")
+        elif tag == "caption":
+            _tagged_caption(block, state)
+        else:
+            reason = noise_reason(text)
+            if reason:
+                state.drop(line, text, reason)
+            elif is_other_language(text, state.lang):
+                state.other_language(line, text)
+            else:
+                state.body.append(block)
+    return title
+
+
+def _tagged_caption(block: Block, state: _Cleaning) -> None:
+    text, line = block.text, block.line
+    alt = ALT_TEXT.fullmatch(text)
+    if alt:
+        state.drop(line, text[alt.end("caption"):], "alt-text")
+        text = alt["caption"].strip()
+        state.meta.setdefault("date", alt["date"])
+    credit = split_credit(text)
+    if credit:
+        state.drop(line, credit[0], "photo-credit")
+        text = credit[1]
+    if not text:
+        return
+    if is_other_language(text, state.lang):
+        state.other_language(line, text)
+    else:
+        state.caption(line, text)
+
+
+def _body_paragraphs(state: _Cleaning, title: str | None) -> list[str]:
+    """Strip datelines and drop repeats of the title, captions and earlier paragraphs."""
+    paragraphs: list[str] = []
+    seen: set[str] = set()
+    title_key = text_key(title) if title else None
+    for block in state.body:
+        text, line = block.text, block.line
+        dateline = match_dateline(text)
+        if dateline:
+            state.drop(line, dateline[0], "dateline")
+            state.meta.setdefault("dateline", dateline[0])
+            text = dateline[1].strip()
+            if not text:
+                continue
+        key = text_key(text)
+        if key == title_key:
+            state.drop(line, text, "duplicate-title")
+        elif key in state.seen_captions:
+            state.drop(line, text, "duplicate-caption")
+        elif key in seen:
+            state.drop(line, text, "duplicate-paragraph")
+        else:
+            seen.add(key)
+            paragraphs.append(text)
+    return paragraphs

@@ -1,0 +1,161 @@
+"""Segmenting an :class:`Article` into alignable :class:`Unit`s: title, captions, body sentences.
+
+Russian sentences come from razdel (plus one fix: an all-caps acronym before a period, as in
+"…в ВС. Стороны…", ends a sentence — razdel takes "ВС." for the name abbreviation "Вс.").
+Azerbaijani (and any other language) uses :func:`split_rule_based`, a small splitter with
+Azerbaijani abbreviations, initials, numbers and quotes.
+
+    >>> split_sentences("Z. Həsənov prof. Əliyevlə görüşüb. Görüş 6.12.2023 tarixində olub.", "az")
+    ['Z. Həsənov prof. Əliyevlə görüşüb.', 'Görüş 6.12.2023 tarixində olub.']
+"""
+from __future__ import annotations
+
+import re
+
+from razdel import sentenize
+
+from align.types import Article, Unit, UsageError
+
+LEVELS = ("sentence", "paragraph")
+
+# Abbreviations after which a sentence never ends (titles, addresses, units before a name/number).
+NEVER_FINAL = frozenset(
+    "prof dos akad dr gen gen.-may gen.-leyt gen.-polk polk leyt kap cən xan mr mrs ms st "
+    "küç pr prosp ş r k q səh məs müq bax yen no № tel fak red vs cf jr sr şək cədv "
+    # scientific degrees before a name: t.e.d. = texnika elmləri doktoru, f.-r.e.n., ...
+    "t.e.d t.e.n f.-r.e.d f.-r.e.n i.e.d i.e.n k.t.e.d k.t.e.n h.e.d h.e.n tar.e.d tar.e.n "
+    "fil.e.d fil.e.n s.e.d s.e.n b.e.d b.e.n ped.e.d ped.e.n"
+    .split()
+)
+# Abbreviations that may end a sentence: a sentence ends after them only before a capitalised word.
+MAY_BE_FINAL = frozenset(
+    "s b ilx e.ə b.e b.e.ə t.e i.e e.g etc mln mlrd min km m sm mm kq q.m ha il may san dəq"
+    .split()
+)
+_UPPER = "A-ZА-ЯЁƏÖÜĞİŞÇҸҒӘҮҺӨЈ"
+_BOUNDARY = re.compile(r"(?P<end>[.!?…]+)(?P<close>[»”\"'’)\]]*)\s+")
+_OPENERS = "«“„\"'([—–-"
+_INITIALS = re.compile(rf"(?:[{_UPPER}]\.)*[{_UPPER}]")
+_ROMAN = re.compile(r"[IVXLCM]+")
+_ACRONYM_END = re.compile(rf"(?<![\w.])[{_UPPER}]{{2,}}\.\s+(?=[«\"“„(]?[{_UPPER}][^\W\d_]*[a-zа-яёəöüğışç])")
+_LETTER_OR_DIGIT = re.compile(r"[^\W_]")
+
+
+def split_sentences(text: str, lang: str) -> list[str]:
+    """Split one paragraph into sentences. Newlines are hard breaks. Joining the result with
+    whitespace removed gives ``text`` with whitespace removed: nothing is lost or added."""
+    sentences: list[str] = []
+    for line in text.split("\n"):
+        if not line.strip():
+            continue
+        pieces = _split_russian(line) if lang == "ru" else split_rule_based(line)
+        sentences.extend(_merge_letterless(pieces))
+    return sentences
+
+
+def _split_russian(text: str) -> list[str]:
+    pieces = []
+    for sentence in sentenize(text):
+        start = 0
+        for m in _ACRONYM_END.finditer(sentence.text):
+            pieces.append(sentence.text[start : m.end()].strip())
+            start = m.end()
+        pieces.append(sentence.text[start:].strip())
+    return [p for p in pieces if p]
+
+
+def split_rule_based(text: str) -> list[str]:
+    """Rule-based splitting (Azerbaijani abbreviations; also fine for Turkish and English).
+
+    A boundary is ``. ! ? …`` (any run, e.g. ``?!`` or ``...``) plus closing quotes/brackets,
+    then whitespace. It is a sentence end unless the next word starts in lower case, or — after a
+    period — the word before is an initial (``Z.``, ``Z.Ə.``), a title abbreviation
+    (``prof.``, ``dr.``, ``gen.-may.``; :data:`NEVER_FINAL`), a list number opening the sentence
+    (``1.``), or a may-be-final abbreviation (``və s.``, ``e.ə.``, ``mln.``; :data:`MAY_BE_FINAL`)
+    not followed by a capitalised word (a Roman numeral does not count: ``e.ə. V əsr``).
+    Numbers such as ``1.5``, ``6.12.2023`` and ``Az.R`` hold no space and are never split.
+    """
+    pieces: list[str] = []
+    start = 0
+    for m in _BOUNDARY.finditer(text):
+        if _is_sentence_end(text[start : m.start()], m["end"], text[m.end():]):
+            pieces.append(text[start : m.end()].strip())
+            start = m.end()
+    pieces.append(text[start:].strip())
+    return [p for p in pieces if p]
+
+
+def _is_sentence_end(left: str, end: str, right: str) -> bool:
+    nxt = right.lstrip(_OPENERS + " ")
+    if not nxt:
+        return True
+    first = nxt[0]
+    if first.islower():
+        return False
+    if not (first.isupper() or first.isdigit() or not first.isalnum()):
+        return True
+    if end != ".":
+        return True
+    words = left.split()
+    if not words:
+        return False  # nothing before the period
+    word = words[-1].lstrip(_OPENERS).rstrip("»”\"'’)]")
+    next_word = re.match(r"\S+", nxt)
+    next_word = next_word.group() if next_word else ""
+    lower = word.lower()
+    if _INITIALS.fullmatch(word) and first.isupper():
+        return False
+    if lower in NEVER_FINAL:
+        return False
+    if len(words) == 1 and (word.isdigit() or _ROMAN.fullmatch(word) or len(word) == 1):
+        return False  # "1. Birinci", "IV. Fəsil", "a) ..." — a list label, not a sentence
+    if lower in MAY_BE_FINAL or (re.fullmatch(r"[^\W\d_]+(\.[^\W\d_]+)+", word) and lower == word):
+        # a dotted lower-case abbreviation (t.e., b.e.ə.) or a known one: ends only before a word
+        return first.isupper() and not _ROMAN.fullmatch(next_word.rstrip(".,;:"))
+    return True
+
+
+def _merge_letterless(pieces: list[str]) -> list[str]:
+    """Attach pieces without letters or digits (a stray "..." or "»") to a neighbour."""
+    merged: list[str] = []
+    carry = ""
+    for piece in pieces:
+        if not _LETTER_OR_DIGIT.search(piece):
+            if merged:
+                merged[-1] = f"{merged[-1]} {piece}"
+            else:
+                carry = f"{carry} {piece}".strip()
+            continue
+        merged.append(f"{carry} {piece}".strip() if carry else piece)
+        carry = ""
+    if carry:
+        merged.append(carry)
+    return merged
+
+
+def segment_article(article: Article, level: str = "sentence") -> list[Unit]:
+    """The article's units in order: the title, the captions, then the body — one unit per
+    sentence (``level="sentence"``) or per paragraph (``level="paragraph"``). ``Unit.id`` is the
+    position in the returned list; body units carry their paragraph index and their index in it,
+    captions ``paragraph=-1`` and their caption number as ``index``.
+
+    Titles and captions are never split (they are one line each on the page).
+    """
+    if level not in LEVELS:
+        raise UsageError(f"unknown segmentation level {level!r}: expected one of {', '.join(LEVELS)}")
+    units: list[Unit] = []
+
+    def add(kind: str, text: str, paragraph: int = -1, index: int = 0) -> None:
+        units.append(Unit(id=len(units), kind=kind, text=text, paragraph=paragraph, index=index))
+
+    if article.title:
+        add("title", article.title)
+    for i, caption in enumerate(article.captions):
+        add("caption", caption, index=i)
+    for p, paragraph in enumerate(article.paragraphs):
+        if level == "paragraph":
+            add("paragraph", paragraph, paragraph=p)
+            continue
+        for i, sentence in enumerate(split_sentences(paragraph, article.lang)):
+            add("sentence", sentence, paragraph=p, index=i)
+    return units
