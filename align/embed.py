@@ -105,12 +105,29 @@ def load_sentence_transformer(path: str, device: str | None = None):
     """Load a SentenceTransformer, turning any failure into a one-line `ModelError`."""
     _offline_by_default()
     try:
+        quiet_libraries()
         from sentence_transformers import SentenceTransformer
 
         return SentenceTransformer(path, device=device or "cpu")
     except Exception as exc:  # noqa: BLE001 - any loader failure is a model error for the user
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ModelError(f"cannot load model {path!r}: {first}") from exc
+
+
+def quiet_libraries() -> None:
+    """Silence the loaders' progress bars and notices: our CLI prints its own one-line summary."""
+    import logging
+
+    os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    try:
+        import transformers
+
+        transformers.utils.logging.set_verbosity_error()
+        transformers.utils.logging.disable_progress_bar()
+    except Exception:  # noqa: BLE001 - cosmetic only
+        pass
+    logging.getLogger("sentence_transformers").setLevel(logging.ERROR)
 
 
 class EmbeddingCache:
