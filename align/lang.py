@@ -11,7 +11,6 @@ Turkish and English; everything else is ``"unknown"``.
 from __future__ import annotations
 
 import re
-from collections import Counter
 from typing import Literal
 
 Script = Literal["cyrl", "latn", "mixed", "none"]
@@ -47,25 +46,42 @@ EN_WORDS = frozenset(
 )
 
 _WORD = re.compile(r"[^\W\d_]+")
+_AZ_CYRILLIC_RE = re.compile(f"[{''.join(sorted(AZ_CYRILLIC))}]+")
+_NOT_RUSSIAN_RE = re.compile(f"[{''.join(sorted(NOT_RUSSIAN_CYRILLIC))}]+")
+_TURKIC_RE = re.compile(f"[{''.join(sorted(TURKIC_LATIN))}]+")
+_FOREIGN_RE = re.compile(f"[{''.join(sorted(OTHER_LATIN_DIACRITICS))}]+")
 # Suffixes on acronyms and names: Azerbaijani hyphenates them (ABŞ-ın), Turkish uses an apostrophe.
 _AZ_SUFFIX = re.compile(r"[^\W\d_]-[^\W\d_A-Z]")
 _TR_SUFFIX = re.compile(r"[^\W\d_]['’][^\W\d_A-Z]")
 
 
+def _letter_runs(codes: range | list[int]) -> re.Pattern[str]:
+    """A regex matching runs of the letters (``str.isalpha``) among ``codes``."""
+    letters = [chr(c) for c in codes if chr(c).isalpha()]
+    return re.compile("[" + "".join(re.escape(ch) for ch in letters) + "]+")
+
+
+_CYRILLIC_LETTERS = _letter_runs(range(0x0400, 0x0530))
+_LATIN_LETTERS = _letter_runs([*range(0x0250), *range(0x1E00, 0x1F00)])
+_IPA_GREEK_LETTERS = _letter_runs(range(0x0250, 0x0400))  # "other" letters, ə among them
+# beyond: word characters that are not digits, "_", or in the ranges above (mostly letters)
+_FAR_WORD_CHARS = re.compile(r"[^\W\d_\u0000-\u052f\u1e00-\u1eff]+")
+
+
+def _count(runs: re.Pattern[str], text: str) -> int:
+    """How many characters of ``text`` fall in the runs ``runs`` matches — done in C, so counting
+    stays fast on megabyte-long paragraphs."""
+    return len(text) - len(runs.sub("", text))
+
+
 def _letter_counts(text: str) -> tuple[int, int, int]:
-    """Counts of Cyrillic, Latin and other letters in ``text``."""
-    cyr = lat = other = 0
-    for ch in text:
-        if not ch.isalpha():
-            continue
-        code = ord(ch)
-        if 0x0400 <= code <= 0x052F:
-            cyr += 1
-        elif code < 0x0250 or 0x1E00 <= code <= 0x1EFF:
-            lat += 1
-        else:
-            other += 1
-    return cyr, lat, other
+    """Counts of Cyrillic, Latin and other letters (``str.isalpha``) in ``text``.
+
+    Latin is U+0000–U+024F and U+1E00–U+1EFF, so ``ə`` (U+0259) counts as an "other" letter."""
+    far = sum(len(run) if run.isalpha() else sum(ch.isalpha() for ch in run)  # not "²", "Ⅻ"
+              for run in _FAR_WORD_CHARS.findall(text))
+    other = _count(_IPA_GREEK_LETTERS, text) + far
+    return _count(_CYRILLIC_LETTERS, text), _count(_LATIN_LETTERS, text), other
 
 
 def script_of(text: str) -> Script:
@@ -102,9 +118,8 @@ def detect_language(text: str) -> str:
 
 
 def _cyrillic_language(text: str, n_letters: int) -> str:
-    counts = Counter(ch for ch in text if ch in AZ_CYRILLIC or ch in NOT_RUSSIAN_CYRILLIC)
-    az = sum(n for ch, n in counts.items() if ch in AZ_CYRILLIC)
-    other = sum(n for ch, n in counts.items() if ch in NOT_RUSSIAN_CYRILLIC)
+    az = _count(_AZ_CYRILLIC_RE, text)
+    other = _count(_NOT_RUSSIAN_RE, text)
     if az and az >= other:
         return "az"
     if other >= max(1, 0.01 * n_letters):
@@ -117,8 +132,8 @@ def _latin_language(text: str, n_letters: int) -> str:
     if "ə" in lower:
         return "az"
     words = _WORD.findall(lower)
-    turkic = sum(1 for ch in text if ch in TURKIC_LATIN)
-    foreign = sum(1 for ch in lower if ch in OTHER_LATIN_DIACRITICS)
+    turkic = _count(_TURKIC_RE, text)
+    foreign = _count(_FOREIGN_RE, lower)
     en_hits = sum(w in EN_WORDS for w in words)
     if en_hits >= max(1, 0.1 * len(words)) and turkic + foreign <= 0.03 * n_letters:
         return "en"

@@ -4,6 +4,7 @@
 """
 from __future__ import annotations
 
+import bisect
 import sys
 import time
 from dataclasses import dataclass, field
@@ -96,7 +97,7 @@ def align_articles(
     ru_article = ru if isinstance(ru, Article) else load_article(ru, "ru", fmt)
     az_article = az if isinstance(az, Article) else load_article(az, "az", fmt)
     ru_article, az_article = order_by_language(ru_article, az_article, warnings)
-    doc = doc or Path(ru_article.source).stem or "doc"
+    doc = doc or document_name(ru_article.source)
     ru_units, az_units = segment_article(ru_article), segment_article(az_article)
     links = align_units(ru_units, az_units, encoder)
     if level == "paragraph":
@@ -109,13 +110,56 @@ def align_articles(
 def align_segmented(
     ru_path: str | Path, az_path: str | Path, encoder: TextEncoder, *, doc: str = ""
 ) -> Alignment:
-    """Align two pre-segmented files (one unit per line, no cleaning, ids = line numbers)."""
+    """Align two pre-segmented files (one unit per line, no cleaning, ids = line numbers).
+
+    Empty lines keep their ids but are neither embedded nor aligned: each becomes a null row
+    (``keep=0``, reason ``empty line``) placed after the row holding the line before it.
+    """
     started = time.perf_counter()
+    doc = doc or document_name(ru_path)
     ru_units, az_units = load_segmented_units(ru_path), load_segmented_units(az_path)
-    links = align_units(ru_units, az_units, encoder)
-    pairs = score_links(links, ru_units, az_units, doc or Path(ru_path).stem)
-    return Alignment(doc or Path(ru_path).stem, ru_units, az_units, links, pairs,
-                     seconds=time.perf_counter() - started)
+    ru_text, az_text = [u for u in ru_units if u.text], [u for u in az_units if u.text]
+    links = align_units(ru_text, az_text, encoder)
+    pairs = score_links(links, ru_units, az_units, doc)
+    ru_empty = [u.id for u in ru_units if not u.text]
+    az_empty = [u.id for u in az_units if not u.text]
+    if ru_empty or az_empty:
+        links = with_empty_lines(links, ru_empty, az_empty, lambda ru, az: Link(ru, az))
+        pairs = with_empty_lines(pairs, ru_empty, az_empty, lambda ru, az: Pair(
+            doc, "sentence", ru, az, "", "", 0.0, flags=("unaligned-ru" if ru else "unaligned-az", "empty-line"),
+            keep=False, reason="empty line"))
+    return Alignment(doc, ru_units, az_units, links, pairs, seconds=time.perf_counter() - started)
+
+
+def with_empty_lines(rows: Sequence, ru_empty: Sequence[int], az_empty: Sequence[int], make) -> list:
+    """Insert one null row ``make(ru_ids, az_ids)`` per empty line into ``rows`` (links or pairs).
+
+    An empty line goes right after the row holding the nearest earlier id of its side (ru lines
+    before az lines there, each in line order), or first when no earlier id is in any row."""
+    keyed = [((k, 0, 0, 0), row) for k, row in enumerate(rows)]
+    for side, empty in (("ru", ru_empty), ("az", az_empty)):
+        holder = {i: k for k, row in enumerate(rows) for i in _side_ids(row, side)}
+        anchors = sorted(holder)
+        for line in empty:
+            before = bisect.bisect_left(anchors, line)
+            anchor = holder[anchors[before - 1]] if before else -1
+            row = make((line,), ()) if side == "ru" else make((), (line,))
+            keyed.append(((anchor, 1, 0 if side == "ru" else 1, line), row))
+    return [row for _, row in sorted(keyed, key=lambda item: item[0])]
+
+
+def _side_ids(row: Link | Pair, side: str) -> tuple[int, ...]:
+    if isinstance(row, Link):
+        return row.ru if side == "ru" else row.az
+    return row.ru_ids if side == "ru" else row.az_ids
+
+
+def document_name(path: str | Path) -> str:
+    """A document id from a path: the file stem, or the folder name for files named like ``ru.txt``."""
+    path = Path(path)
+    if path.stem.lower() in ("ru", "rus", "russian", "az", "aze", "azerbaijani", "") and path.parent.name:
+        return path.parent.name
+    return path.stem or "doc"
 
 
 def to_paragraph_level(

@@ -39,6 +39,8 @@ _INITIALS = re.compile(rf"(?:[{_UPPER}]\.)*[{_UPPER}]")
 _ROMAN = re.compile(r"[IVXLCM]+")
 _ACRONYM_END = re.compile(rf"(?<![\w.])[{_UPPER}]{{2,}}\.\s+(?=[«\"“„(]?[{_UPPER}][^\W\d_]*[a-zа-яёəöüğışç])")
 _LETTER_OR_DIGIT = re.compile(r"[^\W_]")
+_NEXT_WORD = re.compile(rf"[^{re.escape(_OPENERS)} ]")  # the first character after the openers
+_WINDOW = 200  # characters of context a boundary decision looks at on each side
 
 
 def split_sentences(text: str, lang: str) -> list[str]:
@@ -78,14 +80,20 @@ def split_rule_based(text: str) -> list[str]:
     pieces: list[str] = []
     start = 0
     for m in _BOUNDARY.finditer(text):
-        if _is_sentence_end(text[start : m.start()], m["end"], text[m.end():]):
+        # bounded look-around windows keep the split linear in the length of the text
+        left = text[max(start, m.start() - _WINDOW) : m.start()]
+        next_word = _NEXT_WORD.search(text, m.end())
+        right = text[next_word.start() : next_word.start() + _WINDOW] if next_word else ""
+        if _is_sentence_end(left, m["end"], right, whole_left=m.start() - start <= _WINDOW):
             pieces.append(text[start : m.end()].strip())
             start = m.end()
     pieces.append(text[start:].strip())
     return [p for p in pieces if p]
 
 
-def _is_sentence_end(left: str, end: str, right: str) -> bool:
+def _is_sentence_end(left: str, end: str, right: str, whole_left: bool = True) -> bool:
+    """Does the boundary ``end`` between ``left`` and ``right`` end a sentence? ``whole_left``
+    says ``left`` is the whole sentence so far (not just its last :data:`_WINDOW` characters)."""
     nxt = right.lstrip(_OPENERS + " ")
     if not nxt:
         return True
@@ -107,7 +115,7 @@ def _is_sentence_end(left: str, end: str, right: str) -> bool:
         return False
     if lower in NEVER_FINAL:
         return False
-    if len(words) == 1 and (word.isdigit() or _ROMAN.fullmatch(word) or len(word) == 1):
+    if whole_left and len(words) == 1 and (word.isdigit() or _ROMAN.fullmatch(word) or len(word) == 1):
         return False  # "1. Birinci", "IV. Fəsil", "a) ..." — a list label, not a sentence
     if lower in MAY_BE_FINAL or (re.fullmatch(r"[^\W\d_]+(\.[^\W\d_]+)+", word) and lower == word):
         # a dotted lower-case abbreviation (t.e., b.e.ə.) or a known one: ends only before a word

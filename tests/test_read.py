@@ -254,10 +254,10 @@ def test_directory(tmp_path):
 def test_permission_denied(tmp_path, monkeypatch):
     path = write(tmp_path, "a.txt", "Текст.")
 
-    def refuse(self):
+    def refuse(self, *args, **kwargs):
         raise PermissionError(13, "Permission denied")
 
-    monkeypatch.setattr(Path, "read_bytes", refuse)
+    monkeypatch.setattr(Path, "open", refuse)
     with pytest.raises(InputError, match="permission denied"):
         read_page(path)
 

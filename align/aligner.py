@@ -1,0 +1,617 @@
+"""Aligning two articles: structure first (title, captions), then the body, then moved paragraphs.
+
+    align_units(ru_units, az_units, encoder)      title ↔ title, captions one-to-one, body DP, recovery
+    align_vectors(ru_vecs, az_vecs, ...)          the body alignment on vectors alone
+    paragraph_links(links, ru_units, az_units)    sentence links → n-m paragraph groups
+
+The body search (align.dp) scores each bead by its margin — cosine minus the mean similarity of its
+units' nearest neighbours (hubness) — rescaled by the document's own levels: 0 is the median margin
+of all candidate pairs (mostly wrong ones), 1 the median margin of mutual-best pairs (mostly right
+ones). Null and merge costs are set in that scale, so they adapt to each document and each model
+instead of one fixed skip value. After the search:
+
+* re-evaluation: each merged bead (n + m ≥ 3) is searched again inside its own box with the real
+  embeddings of the concatenations when an encoder is available, which undoes merges that only the
+  derived (summed) vectors liked;
+* recovery: units left unaligned on both sides are matched by mutual best + margin, run against run,
+  so a paragraph moved elsewhere on one side is still aligned.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Callable, Sequence
+
+import numpy as np
+
+from . import dp
+from .embed import TextEncoder
+from .types import Link, Unit
+
+FULL_SEARCH_CELLS = 300_000  # above n·m = this, search in a band around a coarse path
+COARSE_SIDE = 1200  # the coarse grid has at most this many blocks per side
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The aligner's knobs, in units of the document's own scale (0 = a typical wrong pair, 1 = right).
+
+    Tuned on the development data only (bench/quality.py --sets dev bleualign-dev).
+    """
+
+    max_bead: int = 4
+    hub_k: int = 4
+    hub_mode: int = 2  # margin against: 1 the units' own neighbours, 2 beads of the same shape (align.dp)
+    tau: float = 0.35  # a sentence is aligned only if its bead scores above this
+    merge_penalty: tuple[float, ...] = (0.0, 0.0, 0.0, 0.3, 0.8)  # by n + m (index); 2 → 1-1
+    square_penalty: float = 0.0  # added for beads with ≥ 2 units on both sides (2-2): the over-merge risk
+    null_penalty: float = 0.0
+    length_weight: float = 1.0  # cost per unit of |log char ratio − centre| beyond the slack
+    length_slack: float = 0.4
+    paragraph_penalty: float = 0.3
+    weight_power: float = 0.0  # unit weight in derived sums: chars ** power
+    reevaluate: bool = True
+    recover: bool = True
+    recover_tau: float = 0.5  # out-of-order links need more evidence
+    caption_tau: float = 0.4
+    band_width: int = 6  # fine half-width (units) around the coarse path, plus half the coarse factor
+    extra: dict = field(default_factory=dict)
+
+
+DEFAULT = Settings()
+
+
+# --------------------------------------------------------------------------- public API
+def align_vectors(
+    ru: np.ndarray,
+    az: np.ndarray,
+    *,
+    ru_paragraphs: Sequence[int] | None = None,
+    az_paragraphs: Sequence[int] | None = None,
+    ru_lengths: Sequence[int] | None = None,
+    az_lengths: Sequence[int] | None = None,
+    encode_concat: Callable[[list[str]], np.ndarray] | None = None,
+    ru_texts: Sequence[str] | None = None,
+    az_texts: Sequence[str] | None = None,
+    max_bead: int = 4,
+    settings: Settings | None = None,
+    calibration: dict | None = None,
+) -> list[Link]:
+    """Align two sequences of L2-normalised vectors; return links covering every index exactly once.
+
+    >>> links = align_vectors(ru_vecs, az_vecs, ru_paragraphs=[0, 0, 1], az_paragraphs=[0, 1, 1])
+    >>> [(l.ru, l.az) for l in links]        # e.g. [((0,), (0,)), ((1,), (1, 2)), ((2,), ())]
+
+    Links come in order along the path (nulls at their place); out-of-order links found by the
+    recovery pass take the place of their first ru unit. ``encode_concat`` (with the texts) lets the
+    re-evaluation embed concatenations for real; without it, they are derived from unit vectors.
+    ``calibration`` (model constants, see align.score) is the fallback for documents too small or
+    too odd to calibrate themselves.
+    """
+    s = settings or DEFAULT
+    if max_bead != s.max_bead:
+        s = replace(s, max_bead=max_bead)
+    with _one_blas_thread():  # the products are many and small: threads only add overhead and contention
+        return _align_vectors(ru, az, s, ru_paragraphs, az_paragraphs, ru_lengths, az_lengths, encode_concat,
+                              ru_texts, az_texts, calibration)
+
+
+def _align_vectors(ru, az, s, ru_paragraphs, az_paragraphs, ru_lengths, az_lengths, encode_concat,
+                   ru_texts, az_texts, calibration) -> list[Link]:
+    ru = _as_unit_rows(ru)
+    az = _as_unit_rows(az)
+    n, m = len(ru), len(az)
+    if n == 0 or m == 0:
+        return [Link((i,), ()) for i in range(n)] + [Link((), (j,)) for j in range(m)]
+    doc = prepare(ru, az, s, ru_paragraphs, az_paragraphs,
+                  _lengths(ru_lengths, ru_texts, n), _lengths(az_lengths, az_texts, m), calibration)
+    beads = dp.search(doc.inputs, doc.scoring)
+    texts = (list(ru_texts), list(az_texts)) if ru_texts is not None and az_texts is not None else None
+    exact = ExactScorer(doc, encode_concat, texts) if (encode_concat and texts) else None
+    if s.reevaluate and exact is not None:
+        beads = reevaluate(doc, beads, exact)
+    moved: list[tuple[tuple[int, ...], tuple[int, ...]]] = []
+    if s.recover:
+        beads, moved = recover(doc, ru, az, beads)
+    return _links(doc, beads, moved, exact)
+
+
+_CONTROLLER = None
+
+
+def _one_blas_thread():
+    """A context limiting BLAS to one thread (the controller is built once per process)."""
+    global _CONTROLLER
+    if _CONTROLLER is None:
+        from threadpoolctl import ThreadpoolController
+
+        _CONTROLLER = ThreadpoolController()
+    return _CONTROLLER.limit(limits=1, user_api="blas")
+
+
+def align_units(ru_units: Sequence[Unit], az_units: Sequence[Unit], encoder: TextEncoder,
+                settings: Settings | None = None, calibration: dict | None = None) -> list[Link]:
+    """Align two articles' units: title ↔ title, captions ↔ captions (one-to-one), then the body.
+
+    Returns links covering every unit id exactly once: the title link first, then caption links,
+    then body links in order (recovered moved links at the place of their first ru unit).
+    """
+    s = settings or DEFAULT
+    ru_units, az_units = list(ru_units), list(az_units)
+    ru_vecs = encoder.encode([u.text for u in ru_units]) if ru_units else np.zeros((0, 1), np.float32)
+    az_vecs = encoder.encode([u.text for u in az_units]) if az_units else np.zeros((0, 1), np.float32)
+    ru_vecs, az_vecs = _as_unit_rows(ru_vecs), _as_unit_rows(az_vecs)
+
+    def part(units: list[Unit], kinds: tuple[str, ...]) -> list[int]:
+        return [k for k, u in enumerate(units) if u.kind in kinds]
+
+    ru_body, az_body = part(ru_units, ("sentence", "paragraph")), part(az_units, ("sentence", "paragraph"))
+    levels = cosine_levels(ru_vecs[ru_body], az_vecs[az_body]) if ru_body and az_body else None
+    links: list[Link] = []
+    # title ↔ title: always one bead
+    ru_title, az_title = part(ru_units, ("title",)), part(az_units, ("title",))
+    if ru_title or az_title:
+        links.append(_group_link(ru_units, az_units, ru_title, az_title, ru_vecs, az_vecs))
+    # captions ↔ captions: one-to-one, order ignored
+    ru_cap, az_cap = part(ru_units, ("caption",)), part(az_units, ("caption",))
+    links += match_one_to_one(ru_cap, az_cap, ru_vecs, az_vecs, ru_units, az_units, levels, s.caption_tau)
+    # the body
+    if ru_body or az_body:
+        body = align_vectors(
+            ru_vecs[ru_body] if ru_body else np.zeros((0, ru_vecs.shape[1]), np.float32),
+            az_vecs[az_body] if az_body else np.zeros((0, az_vecs.shape[1]), np.float32),
+            ru_paragraphs=[ru_units[k].paragraph for k in ru_body],
+            az_paragraphs=[az_units[k].paragraph for k in az_body],
+            ru_texts=[ru_units[k].text for k in ru_body], az_texts=[az_units[k].text for k in az_body],
+            encode_concat=encoder.encode, max_bead=s.max_bead, settings=s, calibration=calibration,
+        )
+        for link in body:
+            links.append(Link(tuple(ru_units[ru_body[i]].id for i in link.ru),
+                              tuple(az_units[az_body[j]].id for j in link.az), link.similarity, link.margin))
+    return links
+
+
+def paragraph_links(links: Sequence[Link], ru_units: Sequence[Unit], az_units: Sequence[Unit]) -> list[Link]:
+    """Body links grouped into n-m paragraph links: connected components over paragraphs.
+
+    Two paragraphs fall into one group when any sentence link joins them (directly or through other
+    paragraphs), so no sentence link crosses a group. Ids are PARAGRAPH indices (``Unit.paragraph``);
+    title and caption links are left out. ``similarity``/``margin`` are the means over the group's
+    non-null sentence links (0.0 for unaligned paragraphs). Groups come in order of their first ru
+    paragraph; az-only groups after the group holding the preceding az paragraph.
+    """
+    ru_by_id = {u.id: u for u in ru_units}
+    az_by_id = {u.id: u for u in az_units}
+    parent: dict[tuple[str, int], tuple[str, int]] = {}
+
+    def find(node):
+        parent.setdefault(node, node)
+        while parent[node] != node:
+            parent[node] = parent[parent[node]]
+            node = parent[node]
+        return node
+
+    members: list[tuple[list[tuple[str, int]], Link]] = []
+    for link in links:
+        units = [("ru", ru_by_id[i]) for i in link.ru] + [("az", az_by_id[j]) for j in link.az]
+        nodes = [(side, u.paragraph) for side, u in units if u.kind in ("sentence", "paragraph")]
+        if not nodes:
+            continue
+        for node in nodes:
+            find(node)
+        for node in nodes[1:]:
+            parent[find(node)] = find(nodes[0])
+        members.append((nodes, link))
+    groups: dict[tuple[str, int], dict] = {}
+    for node in parent:
+        g = groups.setdefault(find(node), {"ru": set(), "az": set(), "sims": [], "margins": []})
+        g[node[0]].add(node[1])
+    for nodes, link in members:
+        if link.ru and link.az:
+            g = groups[find(nodes[0])]
+            g["sims"].append(link.similarity)
+            g["margins"].append(link.margin)
+    out = []
+    for g in groups.values():
+        ru_ids, az_ids = tuple(sorted(g["ru"])), tuple(sorted(g["az"]))
+        both = bool(ru_ids and az_ids and g["sims"])
+        out.append(Link(ru_ids, az_ids, float(np.mean(g["sims"])) if both else 0.0,
+                        float(np.mean(g["margins"])) if both else 0.0))
+    return sorted(out, key=lambda l: _group_key(l, out))
+
+
+def _group_key(link: Link, groups: Sequence[Link]) -> tuple[float, int]:
+    if link.ru:
+        return (float(min(link.ru)), min(link.az, default=-1))
+    before = [min(g.ru) for g in groups if g.ru and g.az and max(g.az) < min(link.az)]
+    return ((max(before) + 0.5) if before else -0.5, min(link.az))
+
+
+# --------------------------------------------------------------------------- preparation
+@dataclass
+class Document:
+    """One body alignment problem, prepared for the search."""
+
+    inputs: dp.Inputs
+    scoring: dp.Scoring
+    settings: Settings
+    levels: dict
+    ru: np.ndarray  # the unit vectors
+    az: np.ndarray
+
+
+def _as_unit_rows(x) -> np.ndarray:
+    x = np.asarray(x, dtype=np.float32)
+    if x.ndim != 2:
+        x = x.reshape(len(x), -1)
+    norms = np.linalg.norm(x, axis=1, keepdims=True)
+    return x / np.where(norms > 0, norms, 1.0)
+
+
+def _lengths(lengths, texts, n) -> np.ndarray | None:
+    if lengths is not None:
+        return np.asarray(lengths, dtype=np.float64)
+    if texts is not None:
+        return np.array([len(t) for t in texts], dtype=np.float64)
+    return None
+
+
+def _breaks(paragraphs, n: int) -> np.ndarray:
+    if paragraphs is None:
+        return np.zeros(n)
+    p = np.asarray(paragraphs)
+    out = np.zeros(n)
+    out[1:] = p[1:] != p[:-1]
+    return out
+
+
+def make_band(ru: np.ndarray, az: np.ndarray, s: Settings) -> tuple[np.ndarray, np.ndarray]:
+    """The DP band: everything for small inputs, else a band around a coarse path."""
+    n, m = len(ru), len(az)
+    if n * m <= FULL_SEARCH_CELLS:
+        return dp.full_band(n, m)
+    factor = max(2, -(-max(n, m) // COARSE_SIDE))
+    rows, cols = dp.coarse_path(ru, az, factor)
+    return dp.band_around(rows, cols, n, m, factor // 2 + s.band_width)
+
+
+def prepare(ru, az, s: Settings, ru_paragraphs=None, az_paragraphs=None, ru_len=None, az_len=None,
+            calibration: dict | None = None) -> Document:
+    """Band, banded similarities, hubs, document levels and the scoring for one body."""
+    n, m = len(ru), len(az)
+    lo, hi = make_band(ru, az, s)
+    reach = s.max_bead - 1
+    start, width = dp.sim_band(lo, hi, n, m, reach)
+    S = dp.banded_similarity(ru, az, start, width)
+    k = max(1, min(s.hub_k, m, n))
+    ru_hub, az_hub = dp.hubs(S, start, m, k)
+    levels = margin_levels(S, start, m, ru_hub, az_hub, calibration)
+    has_len = ru_len is not None and az_len is not None
+    ru_len = ru_len if ru_len is not None else np.ones(n)
+    az_len = az_len if az_len is not None else np.ones(m)
+    ru_w = _weights(ru_len, s.weight_power)
+    az_w = _weights(az_len, s.weight_power)
+    inputs = dp.Inputs(S, start, lo, hi, ru_w, az_w, dp.block_norms(ru, ru_w, reach), dp.block_norms(az, az_w, reach),
+                       ru_hub, az_hub, ru_len.astype(np.float64), az_len.astype(np.float64),
+                       _breaks(ru_paragraphs, n), _breaks(az_paragraphs, m))
+    centre = levels.get("log_length_ratio", 0.0)
+    if has_len:
+        centre = _length_centre(inputs, S, start)
+    beads = dp.bead_types(s.max_bead)
+    sizes = beads.sum(axis=1)
+    penalty = np.array([(s.merge_penalty[min(t, len(s.merge_penalty) - 1)] + (s.square_penalty if a > 1 and b > 1 else 0.0))
+                        if a and b else s.null_penalty for (a, b), t in zip(beads, sizes)], dtype=np.float64)
+    scoring = dp.Scoring(
+        beads=beads, coef=sizes.astype(np.float64), penalty=penalty,
+        floor=levels["floor"], scale=1.0 / max(levels["top"] - levels["floor"], 1e-3), tau=s.tau, use_hubs=s.hub_mode,
+        length_weight=s.length_weight if has_len else 0.0, length_centre=centre, length_slack=s.length_slack,
+        paragraph_penalty=s.paragraph_penalty if (ru_paragraphs is not None and az_paragraphs is not None) else 0.0,
+        extra={"hub_k": k},
+    )
+    return Document(inputs, scoring, s, levels, ru, az)
+
+
+def _weights(lengths: np.ndarray, power: float) -> np.ndarray:
+    if power == 0.0:
+        return np.ones(len(lengths))
+    w = np.maximum(lengths, 1.0) ** power
+    return w / w.mean()
+
+
+def _length_centre(x: dp.Inputs, S: np.ndarray, start: np.ndarray) -> float:
+    """Median log char-length ratio of the document's confident 1-1 pairs (≈ 0.0–0.1 for ru/az)."""
+    rows, cols = mutual_best(S, start, x.m)
+    if len(rows) < 3:
+        return 0.0
+    return float(np.median(np.log((x.ru_len[rows] + 1.0) / (x.az_len[cols] + 1.0))))
+
+
+def mutual_best(S: np.ndarray, start: np.ndarray, m: int) -> tuple[np.ndarray, np.ndarray]:
+    """(rows, cols) of unit pairs that are each other's best match within the band."""
+    return dp.mutual_best(S, start, m)
+
+
+def margin_levels(S: np.ndarray, start: np.ndarray, m: int, ru_hub: np.ndarray, az_hub: np.ndarray,
+                  calibration: dict | None = None) -> dict:
+    """The document's own scale: ``floor`` (median margin of all band pairs) and ``top`` (of mutual bests)."""
+    n, width = S.shape
+    sample = np.arange(n) if n <= 2000 else np.linspace(0, n - 1, 2000).astype(np.int64)
+    cols = start[sample, None] + np.arange(width)[None, :]
+    valid = cols < m
+    margins = S[sample] - 0.5 * (ru_hub[sample, None] + az_hub[np.minimum(cols, m - 1)])
+    rows, best_cols = mutual_best(S, start, m)
+    top_vals = S[rows, best_cols - start[rows]] - 0.5 * (ru_hub[rows] + az_hub[best_cols])
+    floor = float(np.median(margins[valid])) if valid.any() else -0.1
+    top = float(np.median(top_vals)) if len(top_vals) else 0.0
+    fallback = calibration or {}
+    if len(top_vals) < 3 or top - floor < 0.02 or valid.sum() < 9:
+        floor = fallback.get("margin_floor", floor if valid.sum() >= 9 else -0.1)
+        top = fallback.get("margin_top", max(top, floor + 0.05))
+    return {"floor": floor, "top": top, "mutual_best": int(len(top_vals))}
+
+
+def cosine_levels(ru: np.ndarray, az: np.ndarray) -> dict:
+    """Median cosine of all pairs and of mutual-best pairs (used to judge captions)."""
+    sim = ru @ az.T
+    best_r, best_c = sim.argmax(axis=1), sim.argmax(axis=0)
+    mutual = [sim[i, best_r[i]] for i in range(len(ru)) if best_c[best_r[i]] == i]
+    low = float(np.median(sim))
+    high = float(np.median(mutual)) if mutual else low + 0.1
+    return {"low": low, "high": max(high, low + 0.02)}
+
+
+# --------------------------------------------------------------------------- structure
+def _group_link(ru_units, az_units, ru_idx, az_idx, ru_vecs, az_vecs) -> Link:
+    ru_ids = tuple(ru_units[k].id for k in ru_idx)
+    az_ids = tuple(az_units[k].id for k in az_idx)
+    if not ru_idx or not az_idx:
+        return Link(ru_ids, az_ids)
+    u = _unit(ru_vecs[ru_idx].sum(axis=0))
+    v = _unit(az_vecs[az_idx].sum(axis=0))
+    sim = float(u @ v)
+    return Link(ru_ids, az_ids, sim, 0.0)
+
+
+def _unit(v: np.ndarray) -> np.ndarray:
+    return v / max(float(np.linalg.norm(v)), 1e-9)
+
+
+def match_one_to_one(ru_idx: list[int], az_idx: list[int], ru_vecs, az_vecs, ru_units, az_units,
+                     levels: dict | None, tau: float) -> list[Link]:
+    """One-to-one matching ignoring order (greedy on similarity, mutual best first).
+
+    A pair is kept when its cosine clears ``tau`` on the body's scale (low = median of all body pairs,
+    high = median of mutual-best body pairs); others become nulls. Links come in ru order, az-only
+    nulls last.
+    """
+    if not ru_idx and not az_idx:
+        return []
+    pairs: dict[int, tuple[int, float, float]] = {}
+    if ru_idx and az_idx:
+        sim = ru_vecs[ru_idx] @ az_vecs[az_idx].T
+        k = min(2, len(az_idx))
+        ru_hub = np.sort(sim, axis=1)[:, -k:].mean(axis=1)
+        az_hub = np.sort(sim, axis=0)[-min(2, len(ru_idx)):, :].mean(axis=0)
+        low, high = (levels["low"], levels["high"]) if levels else (0.0, 1.0)
+        order = np.dstack(np.unravel_index(np.argsort(-sim, axis=None), sim.shape))[0]
+        used_r, used_a = set(), set()
+        for r, a in order:
+            if r in used_r or a in used_a:
+                continue
+            value = float(sim[r, a])
+            if (value - low) / (high - low) < tau:
+                break
+            used_r.add(r)
+            used_a.add(a)
+            pairs[r] = (a, value, value - 0.5 * float(ru_hub[r] + az_hub[a]))
+    links = []
+    for r, k in enumerate(ru_idx):
+        if r in pairs:
+            a, value, margin = pairs[r]
+            links.append(Link((ru_units[k].id,), (az_units[az_idx[a]].id,), value, margin))
+        else:
+            links.append(Link((ru_units[k].id,), ()))
+    matched_a = {a for a, _, _ in pairs.values()}
+    links += [Link((), (az_units[k].id,)) for a, k in enumerate(az_idx) if a not in matched_a]
+    return links
+
+
+# --------------------------------------------------------------------------- after the search
+class ExactScorer:
+    """Bead values with real embeddings of concatenated texts (encoded once, on demand)."""
+
+    def __init__(self, doc: Document, encode: Callable[[list[str]], np.ndarray],
+                 texts: tuple[list[str], list[str]]) -> None:
+        self.doc, self.encode, self.texts = doc, encode, texts
+        self.cache: dict[tuple[str, int, int], np.ndarray] = {}
+
+    def prefetch(self, beads: Sequence[tuple[int, int, int, int]]) -> None:
+        want: dict[tuple[str, int, int], str] = {}
+        for i0, i1, j0, j1 in beads:
+            if i1 - i0 > 1 and (j1 > j0):
+                want[("ru", i0, i1)] = " ".join(self.texts[0][i0:i1])
+            if j1 - j0 > 1 and (i1 > i0):
+                want[("az", j0, j1)] = " ".join(self.texts[1][j0:j1])
+        missing = [key for key in want if key not in self.cache]
+        if missing:
+            vecs = _as_unit_rows(self.encode([want[key] for key in missing]))
+            self.cache.update(zip(missing, vecs))
+
+    def vector(self, side: str, start: int, end: int, units: np.ndarray) -> np.ndarray:
+        if end - start == 1:
+            return units[start]
+        return self.cache[(side, start, end)]
+
+    def values(self, beads: Sequence[tuple[int, int, int, int]], ru: np.ndarray, az: np.ndarray) -> np.ndarray:
+        """(cosine, margin, score) per bead, like dp.bead_values but with exact concatenation vectors."""
+        self.prefetch(beads)
+        derived = dp.bead_values(self.doc.inputs, self.doc.scoring, list(beads))
+        out = derived.copy()
+        x, sc = self.doc.inputs, self.doc.scoring
+        for q, (i0, i1, j0, j1) in enumerate(beads):
+            if i1 == i0 or j1 == j0 or (i1 - i0 == 1 and j1 - j0 == 1):
+                continue
+            cos = float(self.vector("ru", i0, i1, ru) @ self.vector("az", j0, j1, az))
+            shift = cos - derived[q, 0]
+            size = (i1 - i0) + (j1 - j0)
+            out[q, 0] = cos
+            out[q, 1] = derived[q, 1] + shift
+            out[q, 2] = derived[q, 2] + size * shift * sc.scale  # score is size·(ŝ − τ) − …
+        return out
+
+
+def reevaluate(doc: Document, beads: list[tuple[int, int, int, int]], exact: ExactScorer) -> list[tuple[int, int, int, int]]:
+    """Re-search each merged bead's box with exact concatenation vectors; keep the better split.
+
+    All concatenations needed (every sub-bead of every merged bead) are embedded in one call.
+    """
+    ru_vecs, az_vecs = exact_unit_vectors(doc)
+    boxes = {k: _segmentations(*bead, doc.scoring.beads) for k, bead in enumerate(beads)
+             if (bead[1] - bead[0]) + (bead[3] - bead[2]) >= 3 and bead[1] > bead[0] and bead[3] > bead[2]}
+    if not boxes:
+        return beads
+    flat = sorted({b for options in boxes.values() for option in options for b in option})
+    values = dict(zip(flat, exact.values(flat, ru_vecs, az_vecs)[:, 2]))
+    out: list[tuple[int, int, int, int]] = []
+    for k, bead in enumerate(beads):
+        if k in boxes:
+            out.extend(max(boxes[k], key=lambda option: sum(values[b] for b in option)))
+        else:
+            out.append(bead)
+    return out
+
+
+def exact_unit_vectors(doc: Document) -> tuple[np.ndarray, np.ndarray]:
+    return doc.ru, doc.az
+
+
+def _segmentations(i0, i1, j0, j1, beads) -> list[tuple[tuple[int, int, int, int], ...]]:
+    """All monotone ways to cover the box ru[i0:i1] × az[j0:j1] with the allowed bead types."""
+    allowed = {(int(a), int(b)) for a, b in beads}
+    memo: dict[tuple[int, int], list[tuple]] = {}
+
+    def rec(i, j):
+        if (i, j) == (i1, j1):
+            return [()]
+        if (i, j) in memo:
+            return memo[(i, j)]
+        out = []
+        for a, b in allowed:
+            if i + a <= i1 and j + b <= j1 and (a or b):
+                for rest in rec(i + a, j + b):
+                    out.append(((i, i + a, j, j + b),) + rest)
+        memo[(i, j)] = out
+        return out
+
+    return rec(i0, j0)
+
+
+def recover(doc: Document, ru: np.ndarray, az: np.ndarray, beads: list[tuple[int, int, int, int]]):
+    """Match units left unaligned on both sides (moved paragraphs): mutual best + margin, run ↔ run.
+
+    Returns the beads without the recovered nulls, and the recovered links as (ru ids, az ids).
+    """
+    s = doc.settings
+    left_ru = [i0 for i0, i1, j0, j1 in beads if i1 > i0 and j1 == j0]
+    left_az = [j0 for i0, i1, j0, j1 in beads if j1 > j0 and i1 == i0]
+    if not left_ru or not left_az:
+        return beads, []
+    x, sc = doc.inputs, doc.scoring
+    sim = ru[left_ru] @ az[left_az].T
+    margin = sim - 0.5 * (x.ru_hub[left_ru][:, None] + x.az_hub[left_az][None, :])
+    shat = (margin - sc.floor) * sc.scale
+    best_a, best_r = shat.argmax(axis=1), shat.argmax(axis=0)
+    seeds = [(r, int(best_a[r])) for r in range(len(left_ru))
+             if best_r[best_a[r]] == r and shat[r, best_a[r]] >= s.recover_tau]
+    if not seeds:
+        return beads, []
+    ru_runs, az_runs = _runs(left_ru), _runs(left_az)
+    used_ru: set[int] = set()
+    used_az: set[int] = set()
+    found: list[tuple[tuple[int, ...], tuple[int, ...]]] = []
+    for r, a in seeds:
+        ru_run = ru_runs[left_ru[r]]
+        az_run = az_runs[left_az[a]]
+        if ru_run[0] in used_ru or az_run[0] in used_az:
+            continue
+        sub = _align_run(doc, ru, az, ru_run, az_run)
+        for ri, ai, value in sub:
+            if ri and ai and value >= s.recover_tau:
+                found.append((ri, ai))
+        used_ru.update(ru_run)
+        used_az.update(az_run)
+    taken_ru = {i for ri, _ in found for i in ri}
+    taken_az = {j for _, ai in found for j in ai}
+    kept = [b for b in beads if not ((b[1] > b[0] and b[0] in taken_ru and b[3] == b[2])
+                                     or (b[3] > b[2] and b[2] in taken_az and b[1] == b[0]))]
+    return kept, found
+
+
+def _runs(indices: list[int]) -> dict[int, list[int]]:
+    """Map each index to the maximal run of consecutive indices containing it."""
+    runs: dict[int, list[int]] = {}
+    current: list[int] = []
+    for k in indices:
+        if current and k != current[-1] + 1:
+            current = []
+        current.append(k)
+        runs[k] = current
+    return runs
+
+
+def _align_run(doc: Document, ru, az, ru_run: list[int], az_run: list[int]):
+    """A small full search between two runs of leftovers; (ru ids, az ids, ŝ per sentence) per bead."""
+    s = replace(doc.settings, recover=False, reevaluate=False)
+    sub_ru, sub_az = ru[ru_run], az[az_run]
+    x = doc.inputs
+    lo, hi = dp.full_band(len(ru_run), len(az_run))
+    reach = s.max_bead - 1
+    start, width = dp.sim_band(lo, hi, len(ru_run), len(az_run), reach)
+    S = dp.banded_similarity(sub_ru, sub_az, start, width)
+    ru_len, az_len = x.ru_len[ru_run], x.az_len[az_run]
+    inputs = dp.Inputs(S, start, lo, hi, x.ru_w[ru_run], x.az_w[az_run],
+                       dp.block_norms(sub_ru, x.ru_w[ru_run], reach), dp.block_norms(sub_az, x.az_w[az_run], reach),
+                       x.ru_hub[ru_run], x.az_hub[az_run], ru_len, az_len,
+                       x.ru_break[ru_run], x.az_break[az_run])
+    beads = dp.search(inputs, doc.scoring)
+    values = dp.bead_values(inputs, doc.scoring, beads)
+    out = []
+    for (i0, i1, j0, j1), (cos, margin, _) in zip(beads, values):
+        shat = (margin - doc.scoring.floor) * doc.scoring.scale
+        out.append((tuple(ru_run[i0:i1]), tuple(az_run[j0:j1]), shat))
+    return out
+
+
+def _links(doc: Document, beads, moved, exact: ExactScorer | None) -> list[Link]:
+    """Beads (+ recovered links) → Link objects with similarity and margin, in order."""
+    values = dp.bead_values(doc.inputs, doc.scoring, beads)
+    if exact is not None:
+        ru_vecs, az_vecs = exact_unit_vectors(doc)
+        values = exact.values(beads, ru_vecs, az_vecs)
+    links = [Link(tuple(range(i0, i1)), tuple(range(j0, j1)), float(v[0]), float(v[1]))
+             for (i0, i1, j0, j1), v in zip(beads, values)]
+    if moved:
+        extra = [Link(tuple(ri), tuple(ai), *_values_any(doc, ri, ai)) for ri, ai in moved]
+        links = _merge_in_ru_order(links, extra)
+    return links
+
+
+def _values_any(doc: Document, ri, ai) -> tuple[float, float]:
+    ru_vecs, az_vecs = exact_unit_vectors(doc)
+    u = _unit(ru_vecs[list(ri)].sum(axis=0))
+    v = _unit(az_vecs[list(ai)].sum(axis=0))
+    cos = float(u @ v)
+    hub = 0.5 * (doc.inputs.ru_hub[list(ri)].mean() + doc.inputs.az_hub[list(ai)].mean())
+    return cos, cos - float(hub)
+
+
+def _merge_in_ru_order(links: list[Link], extra: list[Link]) -> list[Link]:
+    out: list[Link] = []
+    extra = sorted(extra, key=lambda l: min(l.ru))
+    k = 0
+    for link in links:
+        while k < len(extra) and link.ru and min(extra[k].ru) < min(link.ru):
+            out.append(extra[k])
+            k += 1
+        out.append(link)
+    out.extend(extra[k:])
+    return out

@@ -1,0 +1,705 @@
+"""Corpus mode: pair two collections, align every pair, filter, and write a clean parallel corpus.
+
+    RU_DIR, AZ_DIR ─pair (align.documents, or --pairs)→ pairs.tsv
+        └─ for each pair, in a process pool: process_pair() → OUT/.work/docs/<key>.json (atomic)
+    OUT/.work/docs/*.json ─filters (align.filters), in sorted pair order→ corpus.tsv, corpus.ru/.az,
+                                                 corpus.jsonl, corpus.tmx, report.json/.txt(/.png)
+
+Resumable and loss-free: a document's result is written to a temp file and renamed, so after a kill
+(even SIGKILL) a rerun with the same arguments skips finished documents, redoes the rest, and
+rebuilds every final file (each written atomically) from all per-document results — the same bytes
+as an uninterrupted run. Texts are embedded one at a time through the on-disk cache (`CachedEncoder`),
+so a vector never depends on which other texts shared its batch: a resumed run computes exactly the
+vectors an uninterrupted one would. Filters run at assembly time on the stored rows: a rerun with new
+filter settings re-filters without re-aligning or re-embedding.
+
+Engine-agnostic core: `process_pair` (one document pair → a JSON-able record) and `assemble`
+(records → outputs). `run_corpus` is the local engine (a spawn process pool, one BLAS/torch thread
+per worker, a bounded number of documents in flight, so memory does not grow with the corpus).
+"""
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import hashlib
+import json
+import os
+import signal
+import sys
+import time
+from collections import Counter
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator, Sequence
+
+import numpy as np
+
+from .documents import (
+    DocFeatures, PairingResult, PairingSettings, Unpaired, features_of_paths, list_documents, match_features,
+    read_pairing, unpaired_path, write_pairing,
+)
+from .embed import EmbeddingCache, TextEncoder
+from .filters import FilterSettings, DuplicateFilter, apply_filters, make_detector
+from .types import AlignError, InputError, OutputError, Pair, UsageError
+
+WORK_VERSION = 1  # bump when the per-document record format or the alignment changes
+HISTOGRAM_EDGES = [round(i / 10, 1) for i in range(11)]
+EncoderFactory = Callable[[], TextEncoder]
+
+
+# ----------------------------------------------------------------------------- encoder
+
+
+class CachedEncoder:
+    """Wrap an encoder: look texts up in an `EmbeddingCache` and encode the missing ones **one at a
+    time**, so a text's vector never depends on its batch-mates (batched inference differs in the
+    last bits). On CPU with one thread this costs no throughput (bench/corpus_throughput.py).
+    ``model_seconds`` adds up the time spent in the model."""
+
+    def __init__(self, encoder: TextEncoder, cache_dir: str | Path | None = None) -> None:
+        self.encoder = encoder
+        self.name = encoder.name
+        self.cache = EmbeddingCache(Path(cache_dir), encoder.name) if cache_dir else None
+        self.model_seconds = 0.0
+        self.texts_encoded = 0
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        texts = list(texts)
+        found = self.cache.get_many(texts) if self.cache is not None and texts else {}
+        missing = sorted({t for t in texts if t not in found})
+        if missing:
+            started = time.perf_counter()
+            fresh = [np.asarray(self.encoder.encode([t]), dtype=np.float32)[0] for t in missing]
+            self.model_seconds += time.perf_counter() - started
+            self.texts_encoded += len(missing)
+            if self.cache is not None:
+                self.cache.put_many(missing, np.stack(fresh))
+            found.update(zip(missing, fresh))
+        if not texts:
+            return np.zeros((0, 1), dtype=np.float32)
+        return np.stack([found[t] for t in texts]).astype(np.float32)
+
+
+@dataclass(frozen=True)
+class DefaultModel:
+    """A picklable factory for the real encoder: `Embedder` on ``model`` (None = the default model)."""
+
+    model: str | None = None
+
+    def __call__(self) -> TextEncoder:
+        from .embed import Embedder
+
+        return Embedder(self.model)
+
+    @property
+    def name(self) -> str:
+        """The embedder's name (model and prompt); raises `ModelError` when the model cannot be found."""
+        return self().name
+
+
+# ----------------------------------------------------------------------------- worker side
+
+_WORKER: dict = {}
+
+
+def _die_with_parent() -> None:
+    """Linux: ask the kernel to SIGKILL this process when its parent dies (no orphans after a kill)."""
+    if sys.platform.startswith("linux"):
+        with contextlib.suppress(Exception):
+            ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
+
+
+def pin_threads() -> None:
+    """One BLAS/OpenMP/torch thread in this process (call before the model is loaded): the
+    environment for libraries not loaded yet, threadpoolctl for those already loaded (numpy's BLAS)."""
+    for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
+        os.environ[var] = "1"
+    os.environ["TOKENIZERS_PARALLELISM"] = "false"
+    with contextlib.suppress(ImportError):
+        from threadpoolctl import threadpool_limits
+
+        _WORKER["thread_limits"] = threadpool_limits(1)
+    with contextlib.suppress(ImportError):
+        import torch
+
+        torch.set_num_threads(1)
+        with contextlib.suppress(RuntimeError):
+            torch.set_num_interop_threads(1)
+
+
+def _init_worker(factory: EncoderFactory, cache_dir: str | None, detector: str) -> None:
+    _die_with_parent()
+    _WORKER.update(factory=factory, cache_dir=cache_dir, detector_name=detector)
+    pin_threads()
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent handles Ctrl-C
+
+
+def _worker_encoder() -> CachedEncoder:
+    if "encoder" not in _WORKER:
+        _WORKER["encoder"] = CachedEncoder(_WORKER["factory"](), _WORKER["cache_dir"])
+    return _WORKER["encoder"]
+
+
+def _worker_detector():
+    if "detector" not in _WORKER:
+        _WORKER["detector"] = make_detector(_WORKER["detector_name"]) if _WORKER["detector_name"] else None
+    return _WORKER["detector"]
+
+
+def _features_job(paths: list[str], lang: str) -> tuple[list[DocFeatures], float, float]:
+    encoder = _worker_encoder()
+    started, model_before = time.perf_counter(), encoder.model_seconds
+    features = features_of_paths(paths, lang, encoder)
+    return features, time.perf_counter() - started, encoder.model_seconds - model_before
+
+
+def _align_job(job: "Job", level: str, work_file: str) -> dict:
+    encoder = _worker_encoder()
+    record = process_pair(job.ru, job.az, job.doc, encoder, level=level, detect=_worker_detector())
+    write_record(record, Path(work_file))
+    return {k: record[k] for k in ("doc", "rows_count", "seconds", "model_seconds", "error")}
+
+
+# ----------------------------------------------------------------------------- one document pair
+
+
+@dataclass(frozen=True, order=True)
+class Job:
+    """One document pair to align: file paths, the ``doc`` id written in every row, and ``key``, the
+    name of its work file (a hash of the relative paths, doc id, level and model)."""
+
+    ru: str
+    az: str
+    doc: str
+    key: str = ""
+    confidence: float = 1.0
+
+
+def process_pair(ru_path: str | Path, az_path: str | Path, doc: str, encoder: TextEncoder, *,
+                 level: str = "sentence", detect: Callable[[str], str] | None = None) -> dict:
+    """Align one document pair and return a JSON-able record: its rows (scored `Pair` fields, plus the
+    detected language of each side) and timings. Pure apart from reading the two files; an unusable
+    document gives a record with ``error`` set and no rows."""
+    from .pipeline import align_articles
+
+    started = time.perf_counter()
+    model_before = getattr(encoder, "model_seconds", 0.0)
+    record = {"version": WORK_VERSION, "doc": doc, "ru": str(ru_path), "az": str(az_path), "level": level,
+              "detector": getattr(detect, "name", getattr(detect, "__name__", "")) if detect else "",
+              "rows": [], "warnings": [], "error": ""}
+    try:
+        result = align_articles(ru_path, az_path, encoder, level=level, doc=doc)
+    except AlignError as exc:
+        record["error"] = " ".join(str(exc).split())
+    else:
+        record["warnings"] = list(result.warnings)
+        for pair in result.pairs:
+            row = asdict(pair)
+            if detect is not None and pair.ru_ids and pair.az_ids:
+                row["ru_lang"], row["az_lang"] = detect(pair.ru), detect(pair.az)
+            record["rows"].append(row)
+    record["rows_count"] = len(record["rows"])
+    record["seconds"] = round(time.perf_counter() - started, 4)
+    record["model_seconds"] = round(getattr(encoder, "model_seconds", 0.0) - model_before, 4)
+    return record
+
+
+def write_record(record: dict, path: Path) -> None:
+    """Write a per-document record atomically (temp file in the same folder, fsync, rename)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w", encoding="utf-8") as handle:
+        json.dump(record, handle, ensure_ascii=False)
+        handle.flush()
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+def read_record(path: Path) -> dict:
+    with open(path, encoding="utf-8") as handle:
+        return json.load(handle)
+
+
+def record_pairs(record: dict) -> Iterator[tuple[Pair, str | None, str | None]]:
+    """The rows of a record as `Pair` objects with the stored language detections."""
+    for row in record["rows"]:
+        ru_lang, az_lang = row.pop("ru_lang", None), row.pop("az_lang", None)
+        row["ru_ids"], row["az_ids"] = tuple(row["ru_ids"]), tuple(row["az_ids"])
+        row["flags"] = tuple(row["flags"])
+        yield Pair(**row), ru_lang, az_lang
+
+
+# ----------------------------------------------------------------------------- assembly
+
+
+def _tmx_frame() -> tuple[str, str, int]:
+    """The TMX header and footer align.write produces, and how many header pieces precede the rows."""
+    from .write import format_tmx
+
+    pieces = list(format_tmx([]))
+    return "".join(pieces[:-1]), pieces[-1], len(pieces) - 1
+
+
+@dataclass
+class Tally:
+    """Counts for the report, updated row by row."""
+
+    rows: int = 0
+    aligned: int = 0
+    kept: int = 0
+    dropped: Counter = field(default_factory=Counter)
+    kinds_kept: Counter = field(default_factory=Counter)
+    hist_all: list = field(default_factory=lambda: [0] * 10)
+    hist_kept: list = field(default_factory=lambda: [0] * 10)
+    ru_words: int = 0
+    az_words: int = 0
+
+    def add(self, pair: Pair, failed: str) -> None:
+        self.rows += 1
+        if not (pair.ru_ids and pair.az_ids):
+            self.dropped["unaligned"] += 1
+            return
+        self.aligned += 1
+        b = min(max(int(pair.score * 10), 0), 9)
+        self.hist_all[b] += 1
+        if pair.keep:
+            self.kept += 1
+            self.hist_kept[b] += 1
+            self.kinds_kept[pair.kind] += 1
+            self.ru_words += len(pair.ru.split())
+            self.az_words += len(pair.az.split())
+        else:
+            self.dropped[failed] += 1
+
+
+def assemble(jobs: Sequence[Job], work_dir: Path, out_dir: Path, filters: FilterSettings, *,
+             detector: str = "auto") -> tuple[Tally, list[dict]]:
+    """Filter the stored rows of every job (in order) and write the corpus files atomically.
+
+    Returns the tally and the per-document failures. Reads one record at a time."""
+    from .write import clean_cell, format_jsonl, format_tsv_rows, is_parallel, tsv_header_line
+
+    from .write import atomic_write, format_tmx
+
+    tmx_head, tmx_foot, head_pieces = _tmx_frame()
+    duplicates = DuplicateFilter(work_dir / "duplicates.sqlite") if filters.duplicates else None
+    detect = None
+    tally, failures = Tally(), []
+    try:
+        with contextlib.ExitStack() as stack:
+            tsv = stack.enter_context(atomic_write(out_dir / "corpus.tsv"))
+            ru_out = stack.enter_context(atomic_write(out_dir / "corpus.ru"))
+            az_out = stack.enter_context(atomic_write(out_dir / "corpus.az"))
+            jsonl = stack.enter_context(atomic_write(out_dir / "corpus.jsonl"))
+            tmx = stack.enter_context(atomic_write(out_dir / "corpus.tmx"))
+            tsv.write(tsv_header_line())
+            tmx.write(tmx_head)
+            for job in jobs:
+                record = read_record(work_file(work_dir, job))
+                if record.get("error"):
+                    failures.append({"doc": job.doc, "ru": job.ru, "az": job.az, "error": record["error"]})
+                stale = record.get("detector", "") != _detector_label(detector)
+                rows = []
+                for pair, ru_lang, az_lang in record_pairs(record):
+                    two_sided = bool(pair.ru_ids and pair.az_ids)
+                    if filters.language and two_sided and (ru_lang is None or az_lang is None or stale):
+                        if detect is None:
+                            detect = make_detector(detector)
+                        ru_lang = az_lang = None  # detect again with the requested detector
+                    filtered, failed = apply_filters(pair, filters, detect=detect, duplicates=duplicates,
+                                                     ru_lang=ru_lang, az_lang=az_lang)
+                    tally.add(filtered, failed)
+                    rows.append(filtered)
+                tsv.writelines(format_tsv_rows(rows))
+                jsonl.writelines(format_jsonl(rows))
+                kept = [p for p in rows if is_parallel(p)]
+                ru_out.writelines(clean_cell(p.ru) + "\n" for p in kept)
+                az_out.writelines(clean_cell(p.az) + "\n" for p in kept)
+                tmx.writelines(list(format_tmx(kept))[head_pieces:-1])
+            tmx.write(tmx_foot)
+    except OSError as exc:
+        raise OutputError(f"cannot write into {out_dir}: {exc.strerror or exc}") from exc
+    finally:
+        if duplicates is not None:
+            duplicates.close()
+    return tally, failures
+
+
+def _detector_label(name: str) -> str:
+    """The ``name`` attribute the detector made by `make_detector(name)` carries."""
+    if name in ("lingua", "auto"):
+        try:
+            import lingua  # noqa: F401
+
+            return "lingua"
+        except ImportError:
+            pass
+    return "detect_language"
+
+
+# ----------------------------------------------------------------------------- jobs and work files
+
+
+def work_key(ru_rel: str, az_rel: str, doc: str, level: str, model_name: str) -> str:
+    text = f"{WORK_VERSION}\x00{ru_rel}\x00{az_rel}\x00{doc}\x00{level}\x00{model_name}"
+    return hashlib.sha1(text.encode("utf-8")).hexdigest()[:20]
+
+
+def work_file(work_dir: Path, job: Job) -> Path:
+    return work_dir / "docs" / f"{job.key}.json"
+
+
+def make_jobs(pairs: Sequence[tuple[str, str, float]], ru_root: Path, az_root: Path, level: str,
+              model_name: str) -> list[Job]:
+    """Jobs sorted by (ru, az) path, with doc ids = the ru file's relative path without suffix
+    (the full relative path when two files differ only by suffix)."""
+    rel = [(_rel(ru, ru_root), _rel(az, az_root), ru, az, conf) for ru, az, conf in pairs]
+    stems = Counter(str(Path(r).with_suffix("")) for r, *_ in rel)
+    jobs = []
+    for ru_rel, az_rel, ru, az, conf in sorted(rel):
+        stem = str(Path(ru_rel).with_suffix(""))
+        doc = stem if stems[stem] == 1 else ru_rel
+        jobs.append(Job(str(ru), str(az), doc, work_key(ru_rel, az_rel, doc, level, model_name), conf))
+    return jobs
+
+
+def _rel(path: str | Path, root: Path) -> str:
+    try:
+        return Path(path).resolve().relative_to(root.resolve()).as_posix()
+    except ValueError:
+        return Path(path).as_posix()
+
+
+def _input_fingerprint(ru_paths: Sequence[Path], az_paths: Sequence[Path]) -> str:
+    digest = hashlib.sha1()
+    for p in (*ru_paths, *az_paths):
+        st = p.stat()
+        digest.update(f"{p}\x00{st.st_size}\x00{st.st_mtime_ns}\n".encode())
+    return digest.hexdigest()
+
+
+@contextlib.contextmanager
+def _exclusive(work_dir: Path) -> Iterator[None]:
+    """One run per output folder at a time (an advisory lock the kernel drops when the process dies)."""
+    import fcntl
+
+    work_dir.mkdir(parents=True, exist_ok=True)
+    handle = open(work_dir / "lock", "w")
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError as exc:
+            raise UsageError(f"{work_dir.parent}: another 'align corpus' run is using this folder") from exc
+        yield
+    finally:
+        handle.close()
+
+
+def _remove_stale_temporaries(work_dir: Path) -> None:
+    for tmp in (work_dir / "docs").glob(".*.tmp"):
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+
+
+# ----------------------------------------------------------------------------- the local engine
+
+
+class _InProcess:
+    """workers=0: run the jobs in this process (debugging; no pool, no thread pinning)."""
+
+    def __init__(self, factory: EncoderFactory, cache_dir: str | None, detector: str) -> None:
+        _WORKER.clear()
+        _WORKER.update(factory=factory, cache_dir=cache_dir, detector_name=detector)
+
+    def submit(self, fn, *args) -> Future:
+        future: Future = Future()
+        try:
+            future.set_result(fn(*args))
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller like a pool would
+            future.set_exception(exc)
+        return future
+
+    def shutdown(self, wait: bool = True, cancel_futures: bool = False) -> None:
+        _WORKER.clear()
+
+
+def _make_pool(workers: int, factory: EncoderFactory, cache_dir: str | None, detector: str):
+    if workers == 0:
+        return _InProcess(factory, cache_dir, detector)
+    import multiprocessing
+
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                               initializer=_init_worker, initargs=(factory, cache_dir, detector))
+
+
+def _bounded(pool, calls: Sequence[tuple], limit: int, on_done: Callable[[object], None]) -> None:
+    """Run ``pool.submit(*call)`` for every call with at most ``limit`` in flight."""
+    pending: set[Future] = set()
+    for call in calls:
+        pending.add(pool.submit(*call))
+        if len(pending) >= limit:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for f in done:
+                on_done(f.result())
+    while pending:
+        done, pending = wait(pending, return_when=FIRST_COMPLETED)
+        for f in done:
+            on_done(f.result())
+
+
+def _bar(total: int, desc: str, enabled: bool):
+    from tqdm import tqdm
+
+    return tqdm(total=total, desc=desc, unit="doc", disable=not enabled, leave=False, file=sys.stderr)
+
+
+def _pair_collections(pool, ru_paths, az_paths, settings: PairingSettings | None, workers: int,
+                      progress: bool, timing: dict) -> PairingResult:
+    batch = 8
+    calls = [(_features_job, [str(p) for p in ru_paths[i : i + batch]], "ru") for i in range(0, len(ru_paths), batch)]
+    calls += [(_features_job, [str(p) for p in az_paths[i : i + batch]], "az") for i in range(0, len(az_paths), batch)]
+    features: dict[str, DocFeatures] = {}
+    with _bar(len(ru_paths) + len(az_paths), "pairing documents", progress) as bar:
+        def done(result):
+            found, seconds, model_seconds = result
+            for f in found:
+                features[f"{f.lang}\x00{f.path}"] = f
+            timing["pairing_worker_seconds"] += seconds
+            timing["pairing_model_seconds"] += model_seconds
+            bar.update(len(found))
+
+        _bounded(pool, calls, max(2, 2 * workers), done)
+    ru = [features[f"ru\x00{p}"] for p in ru_paths]
+    az = [features[f"az\x00{p}"] for p in az_paths]
+    return match_features(ru, az, settings)
+
+
+def run_corpus(
+    ru_dir: str | Path,
+    az_dir: str | Path,
+    out_dir: str | Path,
+    *,
+    pairs_tsv: str | Path | None = None,
+    model: str | None = None,
+    workers: int = 2,
+    level: str = "sentence",
+    filters: FilterSettings | None = None,
+    detector: str = "auto",
+    pairing: PairingSettings | None = None,
+    cache_dir: str | Path | None = None,
+    encoder_factory: EncoderFactory | None = None,
+    progress: bool = True,
+) -> dict:
+    """Pair (unless ``pairs_tsv``), align every pair, filter, and write the corpus into ``out_dir``.
+
+    ``workers``: processes (0 = in this process). ``cache_dir``: the embedding cache (default
+    ``out_dir/.cache``). ``encoder_factory``: a picklable callable returning the encoder (default: the
+    `Embedder` for ``model``). ``detector``: "auto" (lingua when installed), "lingua" or "rules".
+    Returns the report (also written to report.json; ``report["summary"]`` is the human summary).
+
+    >>> report = run_corpus("ru/", "az/", "out/")      # doctest: +SKIP
+    """
+    started = time.perf_counter()
+    if level not in ("sentence", "paragraph"):
+        raise UsageError(f"unknown level {level!r}: expected sentence or paragraph")
+    if workers < 0:
+        raise UsageError("workers must be 0 (in-process) or more")
+    filters = filters or FilterSettings()
+    ru_root, az_root, out = Path(ru_dir), Path(az_dir), Path(out_dir)
+    ru_paths, az_paths = list_documents(ru_root), list_documents(az_root)
+    if not ru_paths or not az_paths:
+        raise InputError(f"{ru_root if not ru_paths else az_root}: no documents found")
+    factory = encoder_factory or DefaultModel(model)
+    # the name keys the work files; for the real model it also fails early (one line, ModelError)
+    # when the model cannot be found — without loading the weights
+    model_name = str(getattr(factory, "name", "") or repr(factory))
+    work_dir = out / ".work"
+    cache = str(cache_dir if cache_dir is not None else out / ".cache")
+    det_name = detector if filters.language else ""
+
+    timing = dict.fromkeys(("pairing_seconds", "pairing_worker_seconds", "pairing_model_seconds",
+                            "align_seconds", "align_worker_seconds", "align_model_seconds",
+                            "assemble_seconds"), 0.0)
+    with _exclusive(work_dir):
+        _remove_stale_temporaries(work_dir)
+        pool = _make_pool(workers, factory, cache, det_name)
+        try:
+            # 1. document pairs
+            marker = work_dir / "pairing.json"  # "OUT/pairs.tsv is the pairing of these inputs"
+            if pairs_tsv is not None:
+                marker.unlink(missing_ok=True)
+                listed = read_pairing(pairs_tsv, ru_root, az_root)
+                pairs = [(str(r), str(a), s) for r, a, s in listed]
+                used_ru, used_az = {p[0] for p in pairs}, {p[1] for p in pairs}
+                unpaired = [Unpaired("ru", str(p), "not in the given pairs file") for p in ru_paths if str(p) not in used_ru]
+                unpaired += [Unpaired("az", str(p), "not in the given pairs file") for p in az_paths if str(p) not in used_az]
+                result = PairingResult([], unpaired, len(ru_paths), len(az_paths))
+                from .documents import DocPair
+
+                result.pairs = [DocPair(r, a, s) for r, a, s in pairs]
+            else:
+                fingerprint = _input_fingerprint(ru_paths, az_paths) + "|" + model_name + "|" + repr(pairing)
+                result = _cached_pairing(marker, fingerprint, out, ru_root, az_root, len(ru_paths), len(az_paths))
+                if result is None:
+                    t0 = time.perf_counter()
+                    result = _pair_collections(pool, ru_paths, az_paths, pairing, workers, progress, timing)
+                    timing["pairing_seconds"] = time.perf_counter() - t0
+                    write_pairing(result, out / "pairs.tsv", ru_root, az_root)
+                    _write_json_atomic(marker, {"fingerprint": fingerprint})
+            if pairs_tsv is not None and Path(pairs_tsv).resolve() != (out / "pairs.tsv").resolve():
+                write_pairing(result, out / "pairs.tsv", ru_root, az_root)
+
+            # 2. align every pair that has no finished work file yet
+            jobs = make_jobs([(p.ru, p.az, p.score) for p in result.pairs], ru_root, az_root, level, model_name)
+            todo = [j for j in jobs if not work_file(work_dir, j).is_file()]
+            t0 = time.perf_counter()
+            with _bar(len(jobs), "aligning documents", progress) as bar:
+                bar.update(len(jobs) - len(todo))
+
+                def done(summary):
+                    timing["align_worker_seconds"] += summary["seconds"]
+                    timing["align_model_seconds"] += summary["model_seconds"]
+                    bar.update(1)
+
+                calls = [(_align_job, job, level, str(work_file(work_dir, job))) for job in todo]
+                _bounded(pool, calls, max(2, 2 * max(workers, 1)), done)
+            timing["align_seconds"] = time.perf_counter() - t0
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+
+        # 3. filter and write
+        t0 = time.perf_counter()
+        tally, failures = assemble(jobs, work_dir, out, filters, detector=detector)
+        timing["assemble_seconds"] = time.perf_counter() - t0
+        timing = {k: round(v, 2) for k, v in timing.items()}
+        timing.update(seconds=round(time.perf_counter() - started, 2), documents_aligned_now=len(todo),
+                      workers=workers)
+        report = _report(result, jobs, tally, failures, filters, detector if filters.language else "",
+                         out, ru_root, az_root, timing)
+        _write_report(report, out)
+    return report
+
+
+def _cached_pairing(marker: Path, fingerprint: str, out: Path, ru_root: Path, az_root: Path,
+                    n_ru: int, n_az: int) -> PairingResult | None:
+    """The pairing an earlier run of the same inputs wrote (pairs.tsv + side file), or None."""
+    from .documents import DocPair
+
+    try:
+        if json.loads(marker.read_text(encoding="utf-8")).get("fingerprint") != fingerprint:
+            return None
+        listed = read_pairing(out / "pairs.tsv", ru_root, az_root)
+        lines = unpaired_path(out / "pairs.tsv").read_text(encoding="utf-8").splitlines()[1:]
+    except (OSError, ValueError, InputError):
+        return None
+    unpaired = []
+    for line in lines:
+        lang, name, reason = line.split("\t", 2)
+        unpaired.append(Unpaired(lang, str((ru_root if lang == "ru" else az_root) / name), reason))
+    pairs = [DocPair(str(r), str(a), s) for r, a, s in listed]
+    return PairingResult(pairs, unpaired, n_ru, n_az)
+
+
+def _write_json_atomic(path: Path, data: dict) -> None:
+    from .write import atomic_write
+
+    with atomic_write(path) as handle:
+        json.dump(data, handle, ensure_ascii=False, indent=2)
+        handle.write("\n")
+
+
+# ----------------------------------------------------------------------------- report
+
+
+def _report(result: PairingResult, jobs, tally: Tally, failures, filters: FilterSettings, detector: str,
+            out: Path, ru_root: Path, az_root: Path, timing: dict) -> dict:
+    unpaired_reasons = Counter(u.reason.split(":")[0] for u in result.unpaired)
+    report = {
+        "documents": {"ru": result.ru_count, "az": result.az_count},
+        "pairs": len(jobs),
+        "unpaired": {"ru": sum(u.lang == "ru" for u in result.unpaired),
+                     "az": sum(u.lang == "az" for u in result.unpaired),
+                     "reasons": dict(sorted(unpaired_reasons.items()))},
+        "failed_documents": failures,
+        "rows": {"total": tally.rows, "aligned": tally.aligned, "kept": tally.kept,
+                 "dropped": dict(sorted(tally.dropped.items())),
+                 "kept_by_kind": dict(sorted(tally.kinds_kept.items())),
+                 "kept_words": {"ru": tally.ru_words, "az": tally.az_words}},
+        "score_histogram": {"edges": HISTOGRAM_EDGES, "aligned": tally.hist_all, "kept": tally.hist_kept},
+        "filters": filters.describe(),
+        "language_detector": _detector_label(detector) if detector else "",
+        "timing": timing,
+        "files": ["corpus.tsv", "corpus.ru", "corpus.az", "corpus.jsonl", "corpus.tmx", "pairs.tsv",
+                  unpaired_path("pairs.tsv").name, "report.json", "report.txt"],
+    }
+    report["summary"] = format_summary(report)
+    return report
+
+
+def format_summary(report: dict) -> str:
+    """The short human summary written to report.txt (and printed by the CLI)."""
+    rows = report["rows"]
+    lines = [
+        f"documents: {report['documents']['ru']} ru, {report['documents']['az']} az; "
+        f"pairs: {report['pairs']}; unpaired: {report['unpaired']['ru']} ru, {report['unpaired']['az']} az",
+        f"rows: {rows['total']} ({rows['aligned']} aligned); kept {rows['kept']} "
+        f"({rows['kept_words']['ru']} ru / {rows['kept_words']['az']} az words)",
+    ]
+    if rows["dropped"]:
+        lines.append("dropped: " + ", ".join(f"{k} {v}" for k, v in rows["dropped"].items()))
+    if report["failed_documents"]:
+        lines.append(f"failed documents: {len(report['failed_documents'])} (see report.json)")
+    hist = report["score_histogram"]
+    peak = max(hist["aligned"]) or 1
+    lines.append("score   aligned    kept")
+    for i, (n_all, n_kept) in enumerate(zip(hist["aligned"], hist["kept"])):
+        bar = "#" * round(30 * n_all / peak)
+        lines.append(f"{hist['edges'][i]:.1f}-{hist['edges'][i + 1]:.1f} {n_all:7d} {n_kept:7d} {bar}")
+    t = report["timing"]
+    model = t["pairing_model_seconds"] + t["align_model_seconds"]
+    work = t["pairing_worker_seconds"] + t["align_worker_seconds"]
+    lines.append(f"time: {t['seconds']:.1f} s wall (pairing {t['pairing_seconds']:.1f} s, aligning "
+                 f"{t['documents_aligned_now']} documents {t['align_seconds']:.1f} s, writing "
+                 f"{t['assemble_seconds']:.1f} s); in workers: model {model:.1f} s, other {work - model:.1f} s")
+    return "\n".join(lines)
+
+
+def _write_report(report: dict, out: Path) -> None:
+    from .write import atomic_write
+
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        report["files"].append("report.png")
+        _write_histogram_png(report, out / "report.png")
+    _write_json_atomic(out / "report.json", report)
+    with atomic_write(out / "report.txt") as handle:
+        handle.write(report["summary"] + "\n")
+
+
+def _write_histogram_png(report: dict, path: Path) -> None:
+    """Score histogram of aligned rows, kept vs dropped (needs matplotlib)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from .write import atomic_write
+
+    hist = report["score_histogram"]
+    fig = Figure(figsize=(6, 3.2), dpi=100, layout="constrained")
+    FigureCanvasAgg(fig)
+    ax = fig.subplots()
+    left = hist["edges"][:-1]
+    dropped = [a - k for a, k in zip(hist["aligned"], hist["kept"])]
+    ax.bar(left, hist["kept"], width=0.1, align="edge", color="#2e7d4f", label="kept", edgecolor="white")
+    ax.bar(left, dropped, width=0.1, align="edge", bottom=hist["kept"], color="#d9534f", label="dropped",
+           edgecolor="white")
+    ax.set_xlim(0, 1)
+    ax.set_xlabel("score")
+    ax.set_ylabel("rows")
+    ax.set_title(f"{report['rows']['aligned']} aligned rows, {report['rows']['kept']} kept")
+    ax.legend(frameon=False)
+    with atomic_write(path, "wb") as handle:
+        fig.savefig(handle, format="png", metadata={"Software": None})

@@ -1,0 +1,125 @@
+"""The DP core on arrays: bands, banded similarities, hubs, derived bead cosines, the search."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from align import dp
+
+
+def unit_rows(x: np.ndarray) -> np.ndarray:
+    return (x / np.linalg.norm(x, axis=1, keepdims=True)).astype(np.float32)
+
+
+def noisy_copies(n: int, noise: float = 0.3, seed: int = 0, d: int = 32) -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(seed)
+    base = rng.normal(size=(n, d))
+    return unit_rows(base + noise * rng.normal(size=(n, d))), unit_rows(base + noise * rng.normal(size=(n, d)))
+
+
+def inputs_for(ru: np.ndarray, az: np.ndarray, lo=None, hi=None, reach: int = 3) -> dp.Inputs:
+    n, m = len(ru), len(az)
+    if lo is None:
+        lo, hi = dp.full_band(n, m)
+    start, width = dp.sim_band(lo, hi, n, m, reach)
+    S = dp.banded_similarity(ru, az, start, width)
+    ru_hub, az_hub = dp.hubs(S, start, m, 2)
+    ones_r, ones_a = np.ones(n), np.ones(m)
+    return dp.Inputs(S, start, lo, hi, ones_r, ones_a, dp.block_norms(ru, ones_r, reach),
+                     dp.block_norms(az, ones_a, reach), ru_hub, az_hub, ones_r, ones_a, np.zeros(n), np.zeros(m))
+
+
+def simple_scoring(max_bead: int = 4, skip: float = 0.3) -> dp.Scoring:
+    beads = dp.bead_types(max_bead)
+    sizes = beads.sum(axis=1).astype(float)
+    penalty = np.where(sizes > 2, 0.5, 0.0)  # merges must earn their place
+    return dp.Scoring(beads=beads, coef=sizes, penalty=penalty, floor=0.0, scale=1.0, tau=skip, use_hubs=0)
+
+
+def test_bead_types():
+    got = {tuple(b) for b in dp.bead_types(4)}
+    assert got == {(1, 1), (1, 2), (2, 1), (1, 3), (2, 2), (3, 1), (1, 0), (0, 1)}
+    assert {tuple(b) for b in dp.bead_types(2)} == {(1, 1), (1, 0), (0, 1)}
+
+
+def test_block_norms_match_direct_sums():
+    rng = np.random.default_rng(1)
+    v = unit_rows(rng.normal(size=(7, 5)))
+    w = rng.uniform(0.5, 2.0, size=7)
+    norms = dp.block_norms(v, w, 3)
+    for s in range(7):
+        for a in range(1, 4):
+            if s + a <= 7:
+                assert norms[s, a] == pytest.approx(np.linalg.norm((w[s:s + a, None] * v[s:s + a]).sum(0)), rel=1e-5)
+
+
+def test_banded_similarity_equals_full_product_inside_the_band():
+    ru, az = noisy_copies(40)
+    lo = np.clip(np.arange(41) - 5, 0, 40)
+    hi = np.clip(np.arange(41) + 5, 0, 40)
+    start, width = dp.sim_band(lo, hi, 40, 40, 3)
+    S = dp.banded_similarity(ru, az, start, width, chunk=7)
+    full = ru @ az.T
+    for r in range(40):
+        for k in range(width):
+            c = start[r] + k
+            if c < 40:
+                assert S[r, k] == pytest.approx(full[r, c], abs=1e-5)
+            else:
+                assert S[r, k] == dp.OUTSIDE
+
+
+def test_hubs_are_top_k_means():
+    ru, az = noisy_copies(12, noise=1.0)
+    x = inputs_for(ru, az)
+    full = ru @ az.T
+    expected_rows = np.sort(full, axis=1)[:, -2:].mean(axis=1)
+    expected_cols = np.sort(full, axis=0)[-2:, :].mean(axis=0)
+    np.testing.assert_allclose(x.ru_hub, expected_rows, atol=1e-5)
+    np.testing.assert_allclose(x.az_hub, expected_cols, atol=1e-5)
+
+
+def test_derived_bead_cosine_is_cosine_of_normalised_sums():
+    ru, az = noisy_copies(6, noise=1.0, seed=4)
+    x = inputs_for(ru, az)
+    values = dp.bead_values(x, simple_scoring(), [(1, 3, 2, 3), (0, 1, 0, 2), (2, 3, 3, 6)])
+    for (i0, i1, j0, j1), (cos, _, _) in zip([(1, 3, 2, 3), (0, 1, 0, 2), (2, 3, 3, 6)], values):
+        u, v = ru[i0:i1].sum(0), az[j0:j1].sum(0)
+        assert cos == pytest.approx(u @ v / np.linalg.norm(u) / np.linalg.norm(v), abs=1e-5)
+
+
+def test_search_finds_the_diagonal_with_a_deletion():
+    ru, az = noisy_copies(30)
+    az = np.delete(az, 12, axis=0)
+    path = dp.search(inputs_for(ru, az), simple_scoring())
+    assert (12, 13, 12, 12) in path
+    assert sum(1 for i0, i1, j0, j1 in path if i1 - i0 == 1 and j1 - j0 == 1) == 29
+
+
+def test_search_covers_both_sides_in_order():
+    ru, az = noisy_copies(25, noise=2.0, seed=7)
+    path = dp.search(inputs_for(ru, az[:20]), simple_scoring())
+    assert path[0][0] == 0 and path[0][2] == 0 and path[-1][1] == 25 and path[-1][3] == 20
+    for a, b in zip(path, path[1:]):
+        assert a[1] == b[0] and a[3] == b[2]
+
+
+def test_band_around_contains_path_and_corners():
+    rows = np.array([10, 20, 30, 40])
+    cols = np.array([12, 18, 35, 41])
+    lo, hi = dp.band_around(rows, cols, 50, 50, 3)
+    assert lo[0] == 0 and hi[-1] == 50
+    assert np.all(np.diff(lo) >= 0) and np.all(np.diff(hi) >= 0)
+    for r, c in zip(rows, cols):
+        assert lo[r] <= c <= hi[r]
+
+
+def test_banded_search_equals_full_search_when_the_band_holds_the_path():
+    ru, az = noisy_copies(200, seed=2)
+    az = np.delete(az, [50, 51, 120], axis=0)
+    full = dp.search(inputs_for(ru, az), simple_scoring())
+    rows, cols = dp.coarse_path(ru, az, 10)
+    lo, hi = dp.band_around(rows, cols, 200, 197, 12)
+    assert (hi - lo).max() < 100
+    banded = dp.search(inputs_for(ru, az, lo, hi), simple_scoring())
+    assert banded == full
