@@ -53,9 +53,10 @@ EncoderFactory = Callable[[], TextEncoder]
 
 class CachedEncoder:
     """Wrap an encoder: look texts up in an `EmbeddingCache` and encode the missing ones **one at a
-    time**, so a text's vector never depends on its batch-mates (batched inference differs in the
-    last bits). On CPU with one thread this costs no throughput (bench/corpus_throughput.py).
-    ``model_seconds`` adds up the time spent in the model."""
+    time**, so a text's vector never depends on its batch-mates (padded batched inference differs in
+    the last bits) — unless the encoder declares ``batch_invariant = True`` (its batches already give
+    every text its single-text vector), then in one call. On CPU with one thread, one at a time costs
+    no throughput (bench/corpus_throughput.py). ``model_seconds`` adds up the time spent in the model."""
 
     def __init__(self, encoder: TextEncoder, cache_dir: str | Path | None = None) -> None:
         self.encoder = encoder
@@ -70,7 +71,10 @@ class CachedEncoder:
         missing = sorted({t for t in texts if t not in found})
         if missing:
             started = time.perf_counter()
-            fresh = [np.asarray(self.encoder.encode([t]), dtype=np.float32)[0] for t in missing]
+            if getattr(self.encoder, "batch_invariant", False):  # batches give the single-text vectors
+                fresh = list(np.asarray(self.encoder.encode(missing), dtype=np.float32))
+            else:
+                fresh = [np.asarray(self.encoder.encode([t]), dtype=np.float32)[0] for t in missing]
             self.model_seconds += time.perf_counter() - started
             self.texts_encoded += len(missing)
             if self.cache is not None:
