@@ -4,21 +4,23 @@
     align_vectors(ru_vecs, az_vecs, ...)          the body alignment on vectors alone
     paragraph_links(links, ru_units, az_units)    sentence links → n-m paragraph groups
 
-The body search (align.dp) scores each bead by its margin — cosine minus the mean similarity of its
-units' nearest neighbours (hubness) — rescaled by the document's own levels: 0 is the median margin
-of all candidate pairs (mostly wrong ones), 1 the median margin of mutual-best pairs (mostly right
-ones). Null and merge costs are set in that scale, so they adapt to each document and each model
-instead of one fixed skip value. After the search:
+The body search (align.dp) scores each bead by its margin — the cosine of its (summed) vectors minus
+the mean of the best cosines of beads of the same shape around it (hubness per shape, which removes
+the bias of concatenations) — rescaled by the document's own levels: 0 is the median margin of all
+candidate pairs (mostly wrong ones), 1 the median margin of mutual-best pairs (mostly right ones).
+The null threshold ``tau`` and the length and paragraph costs live in that scale, so they adapt to
+each document and each model instead of one fixed skip value. After the search:
 
-* re-evaluation: each merged bead (n + m ≥ 3) is searched again inside its own box with the real
-  embeddings of the concatenations when an encoder is available, which undoes merges that only the
-  derived (summed) vectors liked;
+* re-evaluation (``reevaluate="split"``): an n-n bead whose 1-1 parts are each mutual best and
+  confident is split back (over-merging); ``"exact"`` instead re-scores merged beads with real
+  embeddings of the concatenated texts (measured: no better than the derived sums, and it costs model
+  time — see bench/README.md);
 * recovery: units left unaligned on both sides are matched by mutual best + margin, run against run,
   so a paragraph moved elsewhere on one side is still aligned.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Callable, Sequence
 
 import numpy as np
@@ -35,26 +37,28 @@ COARSE_SIDE = 1200  # the coarse grid has at most this many blocks per side
 class Settings:
     """The aligner's knobs, in units of the document's own scale (0 = a typical wrong pair, 1 = right).
 
-    Tuned on the development data only (bench/quality.py --sets dev bleualign-dev).
+    Tuned on the development data only (NTREX docs 1–62 perturbed, Bleualign de-fr dev; see
+    bench/README.md). Zero merge penalties, no unit weighting and ``cos`` alone (no mix) measured best
+    once margins are taken against beads of the same shape.
     """
 
-    max_bead: int = 4
+    max_bead: int = 6  # beads up to n + m = 6 (align_vectors' own default is 4, for speed)
     hub_k: int = 4
     hub_mode: int = 2  # margin against: 1 the units' own neighbours, 2 beads of the same shape (align.dp)
-    tau: float = 0.35  # a sentence is aligned only if its bead scores above this
-    merge_penalty: tuple[float, ...] = (0.0, 0.0, 0.0, 0.3, 0.8)  # by n + m (index); 2 → 1-1
+    tau: float = 0.2  # a sentence is aligned only if its bead scores above this
+    merge_penalty: tuple[float, ...] = (0.0, 0.0, 0.0, 0.0, 0.0)  # by n + m (index); 2 → 1-1
     square_penalty: float = 0.0  # added for beads with ≥ 2 units on both sides (2-2): the over-merge risk
     null_penalty: float = 0.0
     length_weight: float = 1.0  # cost per unit of |log char ratio − centre| beyond the slack
-    length_slack: float = 0.4
-    paragraph_penalty: float = 0.3
+    length_slack: float = 0.2
+    paragraph_penalty: float = 1.0
     weight_power: float = 0.0  # unit weight in derived sums: chars ** power
-    reevaluate: bool = True
+    reevaluate: str = "split"  # "split": undo merges of confident 1-1 pairs; "exact": re-embed; "off"
+    split_tau: float = 1.0  # every 1-1 part must be a mutual best with ŝ ≥ this
     recover: bool = True
     recover_tau: float = 0.5  # out-of-order links need more evidence
-    caption_tau: float = 0.4
+    caption_tau: float = 0.1
     band_width: int = 6  # fine half-width (units) around the coarse path, plus half the coarse factor
-    extra: dict = field(default_factory=dict)
 
 
 DEFAULT = Settings()
@@ -82,10 +86,12 @@ def align_vectors(
     >>> [(l.ru, l.az) for l in links]        # e.g. [((0,), (0,)), ((1,), (1, 2)), ((2,), ())]
 
     Links come in order along the path (nulls at their place); out-of-order links found by the
-    recovery pass take the place of their first ru unit. ``encode_concat`` (with the texts) lets the
-    re-evaluation embed concatenations for real; without it, they are derived from unit vectors.
-    ``calibration`` (model constants, see align.score) is the fallback for documents too small or
-    too odd to calibrate themselves.
+    recovery pass take the place of their first ru unit. ``max_bead`` is the largest n + m of a bead
+    and overrides ``settings.max_bead`` (4 here, for speed on long inputs; `align_units` uses the
+    settings' 6). Lengths (or texts) enable the length-ratio cost, paragraphs the paragraph cost.
+    ``encode_concat`` (with the texts) is used only by ``Settings(reevaluate="exact")``, which embeds
+    concatenations for real; otherwise they are derived from unit vectors. ``calibration`` (model
+    constants, see align.score) is the fallback for documents too small to calibrate themselves.
     """
     s = settings or DEFAULT
     if max_bead != s.max_bead:
@@ -107,8 +113,10 @@ def _align_vectors(ru, az, s, ru_paragraphs, az_paragraphs, ru_lengths, az_lengt
     beads = dp.search(doc.inputs, doc.scoring)
     texts = (list(ru_texts), list(az_texts)) if ru_texts is not None and az_texts is not None else None
     exact = ExactScorer(doc, encode_concat, texts) if (encode_concat and texts) else None
-    if s.reevaluate and exact is not None:
+    if s.reevaluate == "exact" and exact is not None:
         beads = reevaluate(doc, beads, exact)
+    elif s.reevaluate == "split":
+        beads = split_confident(doc, beads)
     moved: list[tuple[tuple[int, ...], tuple[int, ...]]] = []
     if s.recover:
         beads, moved = recover(doc, ru, az, beads)
@@ -136,6 +144,10 @@ def align_units(ru_units: Sequence[Unit], az_units: Sequence[Unit], encoder: Tex
     then body links in order (recovered moved links at the place of their first ru unit).
     """
     s = settings or DEFAULT
+    if calibration is None:
+        from .score import calibration_for
+
+        calibration = calibration_for(getattr(encoder, "name", None))
     ru_units, az_units = list(ru_units), list(az_units)
     ru_vecs = encoder.encode([u.text for u in ru_units]) if ru_units else np.zeros((0, 1), np.float32)
     az_vecs = encoder.encode([u.text for u in az_units]) if az_units else np.zeros((0, 1), np.float32)
@@ -350,7 +362,8 @@ def margin_levels(S: np.ndarray, start: np.ndarray, m: int, ru_hub: np.ndarray, 
 
 
 def cosine_levels(ru: np.ndarray, az: np.ndarray) -> dict:
-    """Median cosine of all pairs and of mutual-best pairs (used to judge captions)."""
+    """Cosine levels of the body, to judge captions: ``low`` = the median of all pairs (mostly wrong),
+    ``high`` = the median of mutual-best pairs (mostly right)."""
     sim = ru @ az.T
     best_r, best_c = sim.argmax(axis=1), sim.argmax(axis=0)
     mutual = [sim[i, best_r[i]] for i in range(len(ru)) if best_c[best_r[i]] == i]
@@ -422,6 +435,7 @@ class ExactScorer:
     def __init__(self, doc: Document, encode: Callable[[list[str]], np.ndarray],
                  texts: tuple[list[str], list[str]]) -> None:
         self.doc, self.encode, self.texts = doc, encode, texts
+        self.min_shape_count = 3
         self.cache: dict[tuple[str, int, int], np.ndarray] = {}
 
     def prefetch(self, beads: Sequence[tuple[int, int, int, int]]) -> None:
@@ -446,16 +460,28 @@ class ExactScorer:
         self.prefetch(beads)
         derived = dp.bead_values(self.doc.inputs, self.doc.scoring, list(beads))
         out = derived.copy()
-        x, sc = self.doc.inputs, self.doc.scoring
+        sc = self.doc.scoring
+        shifts: dict[tuple[int, int], list[float]] = {}
+        exact_cos = {}
         for q, (i0, i1, j0, j1) in enumerate(beads):
             if i1 == i0 or j1 == j0 or (i1 - i0 == 1 and j1 - j0 == 1):
                 continue
             cos = float(self.vector("ru", i0, i1, ru) @ self.vector("az", j0, j1, az))
-            shift = cos - derived[q, 0]
-            size = (i1 - i0) + (j1 - j0)
+            exact_cos[q] = cos
+            shifts.setdefault((i1 - i0, j1 - j0), []).append(cos - derived[q, 0])
+        # exact concatenation cosines differ from derived ones systematically by shape; only a bead's
+        # deviation from its shape's typical shift (median over this document's candidates) is evidence
+        typical = {shape: float(np.median(v)) if len(v) >= self.min_shape_count else None
+                   for shape, v in shifts.items()}
+        for q, cos in exact_cos.items():
+            i0, i1, j0, j1 = beads[q]
+            base = typical[(i1 - i0, j1 - j0)]
+            if base is None:
+                continue
+            shift = cos - derived[q, 0] - base
             out[q, 0] = cos
             out[q, 1] = derived[q, 1] + shift
-            out[q, 2] = derived[q, 2] + size * shift * sc.scale  # score is size·(ŝ − τ) − …
+            out[q, 2] = derived[q, 2] + ((i1 - i0) + (j1 - j0)) * shift * sc.scale  # score is size·(ŝ − τ) − …
         return out
 
 
@@ -477,6 +503,47 @@ def reevaluate(doc: Document, beads: list[tuple[int, int, int, int]], exact: Exa
             out.extend(max(boxes[k], key=lambda option: sum(values[b] for b in option)))
         else:
             out.append(bead)
+    return out
+
+
+def split_confident(doc: Document, beads: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
+    """Undo over-merging: split an n-n bead (2-2, 3-3 …) into n 1-1 pairs when every one of them
+    is a mutual best match in the document with ŝ ≥ ``split_tau``.
+
+    Sums of vectors are smoother than single ones, so two right 1-1 pairs side by side can score a
+    little better merged; a pair that is each other's best and confidently right is not a merge.
+    """
+    x, sc = doc.inputs, doc.scoring
+    rows, cols = mutual_best(x.S, x.start, x.m)
+    partner = dict(zip(rows.tolist(), cols.tolist()))
+    out: list[tuple[int, int, int, int]] = []
+    for bead in beads:
+        i0, i1, j0, j1 = bead
+        if (i1 - i0) + (j1 - j0) < 3 or i1 == i0 or j1 == j0:
+            out.append(bead)
+            continue
+        pairs = [(i, partner[i]) for i in range(i0, i1) if partner.get(i, -1) in range(j0, j1)]
+        if len(pairs) != i1 - i0 or len(pairs) != j1 - j0 or any(b[1] <= a[1] for a, b in zip(pairs, pairs[1:])):
+            out.append(bead)
+            continue
+        singles = [(i, i + 1, j, j + 1) for i, j in pairs]
+        values = dp.bead_values(x, sc, singles)
+        shat = (values[:, 1] - sc.floor) * sc.scale
+        if (shat < doc.settings.split_tau).any():
+            out.append(bead)
+            continue
+        out.extend(_fill_box(i0, i1, j0, j1, singles))
+    return out
+
+
+def _fill_box(i0, i1, j0, j1, singles):
+    """The box ru[i0:i1] × az[j0:j1] as the given monotone 1-1 beads with nulls between them."""
+    out, i, j = [], i0, j0
+    for a0, a1, b0, b1 in singles + [(i1, i1, j1, j1)]:
+        out += [(k, k + 1, j, j) for k in range(i, a0)] + [(i, i, k, k + 1) for k in range(j, b0)]
+        if a1 > a0:
+            out.append((a0, a1, b0, b1))
+        i, j = a1, b1
     return out
 
 

@@ -326,6 +326,7 @@ def docs_command(ru_dir, az_dir, output, model, cache_dir) -> None:
     from .documents import pair_directories
 
     check_dir(ru_dir), check_dir(az_dir)
+    check_output_path(output)
     result = pair_directories(ru_dir, az_dir, _make_encoder(model, str(cache_dir) if cache_dir else None),
                               output=output)
     click.echo(result.summary(), err=True)
@@ -348,6 +349,7 @@ def corpus_command(ru_dir, az_dir, out_dir, pairs_tsv, model, workers, level) ->
         check_input_file(pairs_tsv)
     if workers < 1:
         raise UsageError("--workers must be at least 1")
+    check_output_path(out_dir, folder=True)
     report = run_corpus(ru_dir, az_dir, out_dir, pairs_tsv=pairs_tsv, model=model, workers=workers, level=level)
     click.echo(report.get("summary", ""), err=True)
 

@@ -40,14 +40,25 @@ class Embedder:
     ``model`` is a local sentence-transformers directory, a name under ``models/``, or (online only)
     a hub name. ``prompt_name`` defaults to the one recorded in the model's config.
     ``cache_dir`` enables an on-disk cache keyed by model, prompt and text.
+    ``device``: "cpu", "cuda[:N]" or "mps"; None = ``$ALIGN_DEVICE``, else CUDA when present, else MPS,
+    else CPU. On CUDA the model runs in fp16 (the name then ends in ``|fp16``, so caches and corpus
+    work files never mix fp16 and fp32 vectors). ``batch_size`` defaults per device (`DEFAULT_BATCH`).
+
+    Batch-invariant (``batch_invariant = True``): ``encode(texts)`` gives every text the vector it gets
+    when encoded alone. Texts are grouped by exact token count, so no batch holds padding (which also
+    saves the padded work); on CUDA every forward pass has the same number of rows (a short batch is
+    filled with copies of its last text), since GPU kernels are picked by shape.
+    sentence-transformers' own ``encode`` sorts by character length only, which still pads.
     """
+
+    batch_invariant = True
 
     def __init__(
         self,
         model: str | None = None,
         *,
         prompt_name: str | None = None,
-        batch_size: int = 64,
+        batch_size: int | None = None,
         device: str | None = None,
         cache_dir: str | Path | None = None,
     ) -> None:
@@ -56,9 +67,10 @@ class Embedder:
 
         self.path = resolve_model(model)
         self.prompt_name = prompt_name if prompt_name is not None else model_prompt_name(self.path)
-        self.batch_size = batch_size
-        self.device = device
-        self.name = f"{Path(self.path).name}|{self.prompt_name or ''}"
+        self.device = resolve_device(device)
+        self.half = self.device.startswith("cuda")
+        self.batch_size = batch_size or DEFAULT_BATCH.get(self.device.split(":")[0], 32)
+        self.name = f"{Path(self.path).name}|{self.prompt_name or ''}" + ("|fp16" if self.half else "")
         self._model = None
         self._cache = EmbeddingCache(Path(cache_dir), self.name) if cache_dir else None
 
@@ -66,7 +78,8 @@ class Embedder:
     def model(self):
         """The loaded SentenceTransformer (loaded on first use)."""
         if self._model is None:
-            self._model = load_sentence_transformer(self.path, self.device)
+            model = load_sentence_transformer(self.path, self.device)
+            self._model = model.half() if self.half else model
         return self._model
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
@@ -86,19 +99,85 @@ class Embedder:
 
     @property
     def dimension(self) -> int:
-        return int(self.model.get_sentence_embedding_dimension())
+        model = self.model
+        get = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
+        return int(get())
 
     def _encode_uncached(self, texts: list[str]) -> np.ndarray:
+        fixed_rows = self.device != "cpu"  # GPU kernels are chosen by shape: keep one row count
+        if len(texts) == 1 and not fixed_rows:
+            return self._forward(texts)
+        counts = self.token_counts(texts)
+        if counts is None:  # a model without an attention mask: no safe grouping, one text at a time
+            return np.concatenate([self._forward([t]) for t in texts])
+        out = np.zeros((len(texts), self.dimension), dtype=np.float32)
+        for rows in same_length_batches(counts, self.batch_size):
+            chunk = [texts[i] for i in rows]
+            if fixed_rows:
+                chunk += [chunk[-1]] * (self.batch_size - len(chunk))
+            out[rows] = self._forward(chunk)[: len(rows)]
+        return out
+
+    def _forward(self, texts: list[str]) -> np.ndarray:
+        """One forward pass over ``texts`` (sentence-transformers sorts them by length, then pads)."""
         kwargs = {"prompt_name": self.prompt_name} if self.prompt_name else {}
         vecs = self.model.encode(
             texts,
-            batch_size=self.batch_size,
+            batch_size=len(texts),
             convert_to_numpy=True,
             normalize_embeddings=True,
             show_progress_bar=False,
             **kwargs,
         )
         return np.asarray(vecs, dtype=np.float32)
+
+    def token_counts(self, texts: Sequence[str]) -> list[int] | None:
+        """Each text's token count as the model sees it (prompt and special tokens included, truncated);
+        None when the model's inputs carry no attention mask."""
+        model = self.model
+        prompt = model.prompts.get(self.prompt_name) if self.prompt_name else None
+        counts: list[int] = []
+        for start in range(0, len(texts), 512):
+            features = model.preprocess(list(texts[start : start + 512]), prompt=prompt)
+            if "attention_mask" not in features:
+                return None
+            counts += features["attention_mask"].sum(dim=1).tolist()
+        return counts
+
+
+DEFAULT_BATCH = {"cpu": 32, "cuda": 256, "mps": 64}  # texts per forward pass (bench/encode_throughput.py)
+
+
+def same_length_batches(counts: Sequence[int], size: int) -> list[list[int]]:
+    """Indices grouped by equal count, longest first, cut into batches of at most ``size``."""
+    groups: dict[int, list[int]] = {}
+    for i, n in enumerate(counts):
+        groups.setdefault(n, []).append(i)
+    return [rows[s : s + size] for n in sorted(groups, reverse=True) for rows in [groups[n]]
+            for s in range(0, len(rows), size)]
+
+
+def resolve_device(device: str | None = None) -> str:
+    """``device``, else ``$ALIGN_DEVICE``, else "cuda" when a CUDA (or ROCm) device is usable, "mps" on
+    Apple silicon, "cpu" otherwise. Does not import torch on a machine without GPU device files."""
+    choice = (device or os.environ.get("ALIGN_DEVICE") or "auto").strip().lower()
+    if choice != "auto":
+        if choice.split(":")[0] not in ("cpu", "cuda", "mps"):
+            raise ModelError(f"unknown device {choice!r}: expected cpu, cuda, cuda:N or mps")
+        return choice
+    import sys
+
+    gpu_files = any(Path(p).exists() for p in ("/dev/nvidia0", "/dev/nvidiactl", "/dev/kfd"))
+    if not gpu_files and sys.platform != "darwin":
+        return "cpu"
+    try:
+        import torch
+    except ImportError:
+        return "cpu"
+    if torch.cuda.is_available():
+        return "cuda"
+    mps = getattr(torch.backends, "mps", None)
+    return "mps" if mps is not None and mps.is_available() else "cpu"
 
 
 def load_sentence_transformer(path: str, device: str | None = None):

@@ -295,7 +295,7 @@ def sniff_format(path: Path, text: str) -> str:
         try:
             if isinstance(json.loads(text), dict):
                 return "json"
-        except ValueError:
+        except (ValueError, RecursionError):
             pass
     if head.startswith(("<!doctype html", "<html", "<?xml")) or "<body" in head:
         return "html"
@@ -350,6 +350,8 @@ def json_blocks(text: str, path: Path | str) -> list[Block]:
         data = json.loads(text)
     except ValueError as exc:
         raise InputError(f"{path}: not valid JSON: {exc}") from None
+    except RecursionError:
+        raise InputError(f"{path}: not valid JSON: nested too deeply") from None
     if not isinstance(data, dict):
         raise InputError(f"{path}: JSON input must be one article object, got {type(data).__name__}")
     if not any(key in data for key in ("title", "captions", "paragraphs")):

@@ -41,6 +41,7 @@ _ACRONYM_END = re.compile(rf"(?<![\w.])[{_UPPER}]{{2,}}\.\s+(?=[«\"“„(]?[{_
 _LETTER_OR_DIGIT = re.compile(r"[^\W_]")
 _NEXT_WORD = re.compile(rf"[^{re.escape(_OPENERS)} ]")  # the first character after the openers
 _WINDOW = 200  # characters of context a boundary decision looks at on each side
+RAZDEL_WINDOW = 10_000  # characters given to razdel at once (see _razdel_sentences)
 
 
 def split_sentences(text: str, lang: str) -> list[str]:
@@ -57,13 +58,49 @@ def split_sentences(text: str, lang: str) -> list[str]:
 
 def _split_russian(text: str) -> list[str]:
     pieces = []
-    for sentence in sentenize(text):
+    for sentence in _razdel_sentences(text):
         start = 0
-        for m in _ACRONYM_END.finditer(sentence.text):
-            pieces.append(sentence.text[start : m.end()].strip())
+        for m in _ACRONYM_END.finditer(sentence):
+            pieces.append(sentence[start : m.end()].strip())
             start = m.end()
-        pieces.append(sentence.text[start:].strip())
+        pieces.append(sentence[start:].strip())
     return [p for p in pieces if p]
+
+
+def _razdel_sentences(text: str, window: int = RAZDEL_WINDOW) -> list[str]:
+    """razdel's sentences of ``text``, fed to it ``window`` characters at a time.
+
+    razdel is quadratic in the length of a "sentence" it cannot split (a run of thousands of "т.е."
+    or quotes). So each window's last two sentences — the last may be cut by the window — are read
+    again with the next window, and a "sentence" longer than half a window is cut at a space. On
+    ordinary text this gives the sentences of one call; the cost stays linear in any case.
+    """
+    out: list[str] = []
+    start = 0
+    while start < len(text):
+        chunk = text[start : start + window]
+        if not _LETTER_OR_DIGIT.search(chunk):  # punctuation only: nothing to split, and slow in razdel
+            out.append(chunk)
+            start += window
+            continue
+        sentences = list(sentenize(chunk))
+        if start + window >= len(text):
+            out += [s.text for s in sentences]
+            break
+        long = next((k for k, s in enumerate(sentences) if s.stop - s.start > window // 2), None)
+        if long is not None:
+            out += [s.text for s in sentences[:long]]
+            head = sentences[long].start
+            cut = chunk.rfind(" ", head + 1, head + window // 2)
+            cut = cut if cut > head else head + window // 2
+            out.append(chunk[head:cut])
+            start += cut
+            continue
+        back = sentences[-2].start if len(sentences) > 2 else sentences[-1].start
+        back = back or sentences[0].stop  # one short sentence, then only spaces
+        out += [s.text for s in sentences if s.stop <= back]
+        start += back
+    return out
 
 
 def split_rule_based(text: str) -> list[str]:

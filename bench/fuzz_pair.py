@@ -385,9 +385,11 @@ def run_cli_case(record: dict) -> list[str]:
 
 
 def run_fuzz(cases: int = 200, seed: int = 1, encoder=None, cli_runs: int = 0,
-             keep_failures: str | Path | None = None, verbose: bool = False, sample_only: bool = False) -> dict:
+             keep_failures: str | Path | None = None, verbose: bool = False, sample_only: bool = False,
+             minutes: float = 0.0, progress: int = 0) -> dict:
     """Run ``cases`` fuzz cases (and ``cli_runs`` of them through the CLI); returns the report.
-    ``sample_only``: mutate only the sample pair (fast: most sentences repeat)."""
+    ``sample_only``: mutate only the sample pair (fast: most sentences repeat); ``minutes``: start no
+    new case after this long (0: no limit); ``progress``: print a line every this many cases."""
     if encoder is None:
         from align.embed import Embedder
 
@@ -399,8 +401,15 @@ def run_fuzz(cases: int = 200, seed: int = 1, encoder=None, cli_runs: int = 0,
     records, started = [], time.perf_counter()
     try:
         for case in range(cases):
+            if minutes and time.perf_counter() - started > 60 * minutes:
+                print(f"fuzz_pair: time budget of {minutes} min spent after {case} cases", file=sys.stderr)
+                break
             record = run_case(case, seeds, rng, encoder, work)
             records.append(record)
+            if progress and (case + 1) % progress == 0:
+                counts = Counter(r["outcome"] for r in records)
+                print(f"fuzz_pair: {case + 1} cases, {dict(counts)}, {time.perf_counter() - started:.0f} s",
+                      file=sys.stderr, flush=True)
             if verbose or record["outcome"] == "failed":
                 print(json.dumps({k: v for k, v in record.items() if k != "traceback"}, ensure_ascii=False),
                       file=sys.stderr)
@@ -604,6 +613,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--keep-failures", default=None, help="copy failing cases' inputs here")
     parser.add_argument("--verbose", action="store_true", help="print every case")
     parser.add_argument("--sample-only", action="store_true", help="mutate only the sample pair (faster)")
+    parser.add_argument("--minutes", type=float, default=0.0, help="start no new case after this long")
     parser.add_argument("--scale", action="store_true", help="time large inputs instead of fuzzing")
     parser.add_argument("--sizes", default="1000,5000,20000", help="--scale: sentences per side, fake encoder")
     parser.add_argument("--real-sizes", default="300", help="--scale: sentences per side, real model")
@@ -620,7 +630,7 @@ def main(argv: list[str] | None = None) -> None:
     from align.embed import Embedder
 
     report = run_fuzz(args.cases, args.seed, Embedder(args.model), args.cli, args.keep_failures, args.verbose,
-                      args.sample_only)
+                      args.sample_only, args.minutes, progress=10)
     print(f"fuzz_pair: {report['ran']} cases ran ({report['seeds']} seed pairs, seed {args.seed}): "
           f"{report['aligned']} aligned, {report['rejected']} rejected with a one-line error, "
           f"{report['failed']} failed; {report['seconds']} s (slowest case {report['slowest']} s)")

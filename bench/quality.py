@@ -181,6 +181,48 @@ def parse_settings(items: list[str]):
     return replace(DEFAULT, **values)
 
 
+def calibrate(encoder, chunk: int = 40) -> dict:
+    """Fit the per-model score constants on FLORES-200 dev (ru/az) and store them in align/calibration.json.
+
+    FLORES dev is cut into "documents" of ``chunk`` consecutive sentences; in each, the true pairs are
+    the diagonal and the wrong pairs the best off-diagonal candidate of every sentence (the mistakes an
+    aligner can make). Margins are computed as the aligner computes them (cosine − mean of both
+    units' 4 best cosines).
+    """
+    from align.aligner import DEFAULT, prepare
+    from align.score import fit_calibration, save_calibration
+
+    ru_text, az_text = flores_dev()
+    ru_all, az_all = encoder.encode(ru_text), encoder.encode(az_text)
+    true_cos, true_m, wrong_cos, wrong_m, floors, tops, ratios = [], [], [], [], [], [], []
+    for start in range(0, len(ru_all) - chunk + 1, chunk):
+        ru, az = ru_all[start:start + chunk], az_all[start:start + chunk]
+        doc = prepare(ru, az, DEFAULT)
+        x = doc.inputs
+        S = ru @ az.T
+        M = S - 0.5 * (x.ru_hub[:, None] + x.az_hub[None, :])
+        diag = np.arange(chunk)
+        true_cos += list(S[diag, diag])
+        true_m += list(M[diag, diag])
+        off = M.copy()
+        off[diag, diag] = -9
+        best = off.argmax(axis=1)
+        wrong_cos += list(S[diag, best])
+        wrong_m += list(M[diag, best])
+        floors.append(doc.levels["floor"])
+        tops.append(doc.levels["top"])
+        ratios += [len(r) / max(len(a), 1) for r, a in zip(ru_text[start:start + chunk], az_text[start:start + chunk])]
+    constants = fit_calibration(np.array(true_cos), np.array(true_m), np.array(wrong_cos), np.array(wrong_m))
+    constants.update({"margin_floor": float(np.median(floors)), "margin_top": float(np.median(tops)),
+                      "source": f"FLORES-200 dev rus_Cyrl/azj_Latn, {len(true_cos)} true pairs vs the best "
+                                f"wrong candidate of each sentence in {chunk}-sentence documents"})
+    q = np.quantile(ratios, [0.005, 0.5, 0.995])
+    length = {"centre": round(float(q[1]), 3), "low": round(float(q[0]) * 0.9, 3), "high": round(float(q[2]) * 1.1, 3),
+              "source": "ru/az character-length ratio of FLORES-200 dev pairs: 0.5 % and 99.5 % quantiles ± 10 %"}
+    save_calibration(encoder.name, constants, length)
+    return {"model": encoder.name, **constants, "length_ratio": length}
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sets", nargs="+", default=["dev", "bleualign-dev", "heldout", "textberg"])
@@ -189,8 +231,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--beads", action="store_true", help="print the per-bead breakdown")
     parser.add_argument("--set", nargs="*", default=[], metavar="NAME=VALUE",
                         help="override aligner settings (tuning on dev sets only), e.g. tau=0.3 reevaluate=False")
+    parser.add_argument("--calibrate", action="store_true",
+                        help="fit the model's score constants on FLORES dev and write align/calibration.json")
     args = parser.parse_args(argv)
     settings = parse_settings(args.set)
+    if args.calibrate:
+        import json
+
+        print(json.dumps(calibrate(default_encoder(args.encoder)), indent=2, ensure_ascii=False))
+        return 0
     from threadpoolctl import threadpool_limits
 
     encoder = default_encoder(args.encoder)

@@ -1,0 +1,494 @@
+"""The Ray engine for corpus mode: the local engine's pipeline on Ray Data, for corpora beyond one
+machine and for GPUs.
+
+    driver: list documents ─ pairing (cached, or --pairs) ─ jobs not yet done
+      Ray Data: pages ─map_batches(FeatureWorker: read → clean → segment → embed)→ features → driver pairs them
+      Ray Data: jobs ─map_batches(AlignWorker: read → clean → segment → embed the batch's units in one
+                batched call → align each pair, embedding concatenations on demand)→ records
+    driver: each record → OUT/.work/docs/<key>.json (atomic, as it arrives) ─ `assemble` → corpus files
+
+Everything the local engine guarantees holds here, because the engine reuses its pieces: the same
+jobs and work-file keys (`make_jobs`), the same per-pair function (`process_pair`), the same record
+files and the same `assemble`. A killed run (driver or workers) resumes from the records already
+written, and the final files are byte-identical to a local run's: record order is restored by job
+key, and vectors do not depend on batching — `Embedder` is batch-invariant (texts grouped by exact
+token count, no padding; checked bit for bit in tests/test_ray_engine.py), and an encoder that does
+not declare ``batch_invariant`` is called one text at a time, as the local engine does.
+
+Embeddings go through one `VectorStore` actor on the driver's node, which keeps the local engine's
+SQLite cache (OUT/.cache by default): pairing's unit vectors are reused when aligning, a resumed run
+re-embeds nothing already stored, and a local run on the same OUT reuses them too.
+
+Alignment needs a model next to the aligner (concatenated sentences are embedded on demand during
+the DP), so one actor does embed + align for a batch of document pairs; on GPUs the actors share
+the devices (``num_gpus`` = GPUs / actors), which keeps each GPU fed while other actors run the DP.
+
+Ray is optional (``pip install 'align[ray]'``) and imported only here, lazily.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import pickle
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator, Sequence
+
+import numpy as np
+
+from .corpus import (
+    EncoderFactory, Job, _cached_pairing, _exclusive, _input_fingerprint, _remove_stale_temporaries, _report,
+    _write_json_atomic, _write_report, assemble, make_jobs, pin_threads, process_pair, work_file, write_record,
+)
+from .documents import (
+    DocFeatures, DocPair, PairingResult, PairingSettings, Unpaired, features_of_paths, list_documents,
+    match_features, read_pairing, write_pairing,
+)
+from .embed import EmbeddingCache, TextEncoder, resolve_device
+from .filters import FilterSettings, make_detector
+from .types import AlignError, InputError, UsageError
+
+DOCS_PER_BATCH = {"cpu": 8, "cuda": 32, "mps": 16}  # document pairs (or pages) per actor call
+
+
+@dataclass(frozen=True)
+class EmbedderFactory:
+    """A picklable factory for the real encoder on a given device (the driver picks the device, so
+    that every actor, and the work-file keys, agree on the precision)."""
+
+    model: str | None = None
+    device: str = "cpu"
+    batch_size: int | None = None
+
+    def __call__(self) -> TextEncoder:
+        from .embed import Embedder
+
+        return Embedder(self.model, device=self.device, batch_size=self.batch_size)
+
+    @property
+    def name(self) -> str:
+        return self().name
+
+
+# ----------------------------------------------------------------------------- actors' side
+
+
+class VectorStore:
+    """The run's embedding cache (`EmbeddingCache`, SQLite) behind one actor on the driver's node."""
+
+    def __init__(self, cache_dir: str, model_key: str) -> None:
+        self.cache = EmbeddingCache(Path(cache_dir), model_key)
+
+    def get_many(self, texts: list[str]) -> dict[str, np.ndarray]:
+        return self.cache.get_many(texts)
+
+    def put_many(self, texts: list[str], vectors: np.ndarray) -> None:
+        self.cache.put_many(texts, vectors)
+
+
+class BatchEncoder:
+    """An actor's encoder: vectors from this batch's memo, then the run's `VectorStore`, then the
+    model — the missing texts of a call in one batched ``encode`` when the encoder is batch-invariant,
+    else one at a time (bit-identical either way to the local engine's `CachedEncoder`)."""
+
+    def __init__(self, encoder: TextEncoder, store=None) -> None:
+        self.encoder = encoder
+        self.name = encoder.name
+        self.store = store
+        self.batched = bool(getattr(encoder, "batch_invariant", False))
+        self.memo: dict[str, np.ndarray] = {}
+        self.model_seconds = 0.0
+        self.texts_encoded = 0
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        import ray
+
+        texts = list(texts)
+        if not texts:
+            return np.zeros((0, 1), dtype=np.float32)
+        missing = list(dict.fromkeys(t for t in texts if t not in self.memo))
+        if missing and self.store is not None:
+            self.memo.update(ray.get(self.store.get_many.remote(missing)))
+            missing = [t for t in missing if t not in self.memo]
+        if missing:
+            started = time.perf_counter()
+            if self.batched:
+                fresh = np.asarray(self.encoder.encode(missing), dtype=np.float32)
+            else:
+                fresh = np.stack([np.asarray(self.encoder.encode([t]), dtype=np.float32)[0] for t in missing])
+            self.model_seconds += time.perf_counter() - started
+            self.texts_encoded += len(missing)
+            if self.store is not None:
+                ray.get(self.store.put_many.remote(missing, fresh))
+            self.memo.update(zip(missing, fresh))
+        return np.stack([self.memo[t] for t in texts]).astype(np.float32)
+
+
+class _Worker:
+    """Shared set-up of the actors: one torch/BLAS thread per CPU actor, the encoder, the detector."""
+
+    def __init__(self, factory: EncoderFactory, store, detector: str, device: str) -> None:
+        if device == "cpu":
+            pin_threads()
+        from .embed import quiet_libraries
+
+        quiet_libraries()
+        self.encoder = BatchEncoder(factory(), store)
+        self.detect = make_detector(detector) if detector else None
+
+    def _timed(self, work) -> tuple[object, float, float]:
+        self.encoder.memo.clear()  # bounded memory: the memo lives for one batch
+        started, model_before = time.perf_counter(), self.encoder.model_seconds
+        result = work()
+        self.encoder.memo.clear()
+        return result, time.perf_counter() - started, self.encoder.model_seconds - model_before
+
+
+class FeatureWorker(_Worker):
+    """Pairing features of a batch of pages (`features_of_paths`: one ``encode`` call per language)."""
+
+    def __call__(self, batch: dict) -> dict:
+        paths, langs = [str(p) for p in batch["path"]], [str(lang) for lang in batch["lang"]]
+
+        def work() -> list[DocFeatures]:
+            found: dict[tuple[str, str], DocFeatures] = {}
+            for lang in dict.fromkeys(langs):
+                chosen = [p for p, l in zip(paths, langs) if l == lang]
+                found.update(((lang, f.path), f) for f in features_of_paths(chosen, lang, self.encoder))
+            return [found[(lang, path)] for path, lang in zip(paths, langs)]
+
+        features, seconds, model_seconds = self._timed(work)
+        share = 1 / max(len(paths), 1)
+        return {"path": paths, "lang": langs, "features": [pickle.dumps(f) for f in features],
+                "seconds": [seconds * share] * len(paths), "model_seconds": [model_seconds * share] * len(paths)}
+
+
+class AlignWorker(_Worker):
+    """Records for a batch of document pairs: the units of all pairs embedded in one call, then
+    `process_pair` for each (concatenations embedded on demand)."""
+
+    def __init__(self, factory: EncoderFactory, store, detector: str, device: str, level: str) -> None:
+        super().__init__(factory, store, detector, device)
+        self.level = level
+
+    def __call__(self, batch: dict) -> dict:
+        jobs = [Job(str(r), str(a), str(d), str(k)) for r, a, d, k in
+                zip(batch["ru"], batch["az"], batch["doc"], batch["key"])]
+
+        def work() -> list[dict]:
+            t0, model_before = time.perf_counter(), self.encoder.model_seconds
+            self.encoder.encode([t for job in jobs for t in _unit_texts(job)])
+            # each record carries its share of the batch's shared embedding step
+            share = (time.perf_counter() - t0) / len(jobs)
+            model_share = (self.encoder.model_seconds - model_before) / len(jobs)
+            records = [process_pair(job.ru, job.az, job.doc, self.encoder, level=self.level, detect=self.detect)
+                       for job in jobs]
+            for record in records:
+                record["seconds"] = round(record["seconds"] + share, 4)
+                record["model_seconds"] = round(record["model_seconds"] + model_share, 4)
+            return records
+
+        records, _, _ = self._timed(work)
+        return {"key": [job.key for job in jobs], "record": [json.dumps(r, ensure_ascii=False) for r in records]}
+
+
+def _unit_texts(job: Job) -> list[str]:
+    """The texts `process_pair` will embed first: the units of both pages (none for an unreadable page)."""
+    from .pipeline import load_article
+    from .segment import segment_article
+
+    texts = []
+    for path, lang in ((job.ru, "ru"), (job.az, "az")):
+        try:
+            texts += [u.text for u in segment_article(load_article(path, lang))]
+        except (AlignError, OSError, UnicodeError, ValueError):
+            pass  # process_pair reports it
+    return texts
+
+
+# ----------------------------------------------------------------------------- driver side
+
+
+def _import_ray():
+    try:
+        import ray
+        import ray.data  # noqa: F401
+    except ImportError as exc:
+        raise UsageError("--engine ray needs Ray: pip install 'align[ray]' (or 'ray[data]>=2.9')") from exc
+    return ray
+
+
+def _quiet_ray_data(ray) -> None:
+    for name in ("ray", "ray.data", "ray.data._internal"):
+        logging.getLogger(name).setLevel(logging.ERROR)
+    ctx = ray.data.DataContext.get_current()
+    ctx.enable_progress_bars = False
+    ctx.print_on_execution_start = False
+    ctx.verbose_stats_logs = False
+
+
+@dataclass
+class _RayRun:
+    """What the driver decided about the cluster: actors, resources per actor, device."""
+
+    actors: int
+    device: str
+    num_gpus: float
+    docs_per_batch: int
+    started_here: bool
+
+
+def _connect(ray, address: str | None, workers: int | None) -> bool:
+    """Join the cluster at ``address``, reuse a Ray already initialised, or start a local instance
+    (``workers`` CPUs, default 2). Returns whether this call started Ray (and so must stop it)."""
+    if ray.is_initialized():
+        return False
+    # Ray's C++ core logs a notice per Ray Data actor pool (ray-project/ray#53727) and one when it
+    # reads this variable (hidden below); errors still surface as Python exceptions.
+    # RAY_BACKEND_LOG_LEVEL=info brings Ray's own logs back.
+    os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "fatal")
+    quiet = dict(include_dashboard=False, logging_level=logging.ERROR, log_to_driver=False)
+    if address:
+        try:
+            with _stderr_hidden():
+                ray.init(address=address, **quiet)
+        except (ConnectionError, RuntimeError, ValueError) as exc:
+            raise UsageError(f"cannot connect to the Ray cluster at {address}: {' '.join(str(exc).split())}") from exc
+        return True
+    # a local instance: its workers import what this process can (align, and test helpers on sys.path)
+    path = os.pathsep.join(p for p in sys.path if p)
+    with _stderr_hidden():
+        ray.init(num_cpus=workers or 2, runtime_env={"env_vars": {"PYTHONPATH": path}}, **quiet)
+    return True
+
+
+@contextlib.contextmanager
+def _stderr_hidden() -> Iterator[None]:
+    """Send file descriptor 2 to /dev/null for a while (Ray's C++ start-up notices bypass Python)."""
+    if os.environ["RAY_BACKEND_LOG_LEVEL"] != "fatal":
+        yield
+        return
+    sys.stderr.flush()
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def _plan(ray, device: str | None, workers: int | None, batch_docs: int | None, started_here: bool,
+          custom_encoder: bool) -> _RayRun:
+    resources = ray.cluster_resources()
+    cpus, gpus = int(resources.get("CPU", 1)), float(resources.get("GPU", 0))
+    if device:
+        chosen = resolve_device(device)
+    elif gpus >= 1 and not custom_encoder:
+        chosen = "cuda"
+    else:
+        local = resolve_device(None) if started_here and not custom_encoder else "cpu"
+        chosen = "mps" if local == "mps" else "cpu"
+    if chosen.startswith("cuda") and gpus <= 0:
+        raise UsageError("--device cuda: the Ray cluster has no GPU")
+    actors = workers or max(1, cpus)
+    num_gpus = min(1.0, gpus / actors) if chosen.startswith("cuda") else 0.0
+    per_batch = batch_docs or DOCS_PER_BATCH.get(chosen.split(":")[0], 8)
+    return _RayRun(actors, chosen, num_gpus, per_batch, started_here)
+
+
+def _actor_options(run: _RayRun, items: int) -> dict:
+    """``map_batches`` options: up to ``run.actors`` actors, and batches small enough that a short
+    list of items still reaches every actor."""
+    per_actor = -(-items // run.actors)
+    options = {"concurrency": (1, run.actors), "num_cpus": 1,
+               "batch_size": max(1, min(run.docs_per_batch, per_actor))}
+    if run.num_gpus:
+        options["num_gpus"] = run.num_gpus
+    return options
+
+
+def _unwrap(exc: Exception) -> Exception:
+    """The user-facing error inside a Ray error (a ModelError raised in an actor, say), if any."""
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        seen.add(id(exc))
+        if isinstance(exc, AlignError):
+            return exc
+        exc = getattr(exc, "cause", None) or exc.__cause__
+    return None
+
+
+def _pair_with_ray(ray, pages: list[tuple[str, str]], run: _RayRun, factory, store, detector: str,
+                   settings: PairingSettings | None, ru_paths, az_paths, timing: dict, bar) -> PairingResult:
+    ds = ray.data.from_items([{"path": p, "lang": lang} for p, lang in pages])
+    ds = ds.map_batches(FeatureWorker, fn_constructor_kwargs=dict(
+        factory=factory, store=store, detector="", device=run.device), **_actor_options(run, len(pages)))
+    features: dict[str, DocFeatures] = {}
+    for batch in ds.iter_batches(batch_size=None, batch_format="numpy"):
+        for blob, seconds, model_seconds in zip(batch["features"], batch["seconds"], batch["model_seconds"]):
+            f = pickle.loads(blob)
+            features[f"{f.lang}\x00{f.path}"] = f
+            timing["pairing_worker_seconds"] += float(seconds)
+            timing["pairing_model_seconds"] += float(model_seconds)
+            bar.update(1)
+    ru = [features[f"ru\x00{p}"] for p in ru_paths]
+    az = [features[f"az\x00{p}"] for p in az_paths]
+    return match_features(ru, az, settings)
+
+
+def _align_with_ray(ray, todo: list[Job], run: _RayRun, factory, store, detector: str, level: str,
+                    work_dir: Path, timing: dict, bar) -> None:
+    rows = [{"ru": j.ru, "az": j.az, "doc": j.doc, "key": j.key} for j in todo]
+    ds = ray.data.from_items(rows)
+    ds = ds.map_batches(AlignWorker, fn_constructor_kwargs=dict(
+        factory=factory, store=store, detector=detector, device=run.device, level=level),
+        **_actor_options(run, len(todo)))
+    by_key = {j.key: j for j in todo}
+    for batch in ds.iter_batches(batch_size=None, batch_format="numpy"):
+        for key, text in zip(batch["key"], batch["record"]):
+            record = json.loads(str(text))
+            write_record(record, work_file(work_dir, by_key[str(key)]))
+            timing["align_worker_seconds"] += record["seconds"]
+            timing["align_model_seconds"] += record["model_seconds"]
+            bar.update(1)
+
+
+def _given_pairing(pairs_tsv, ru_root: Path, az_root: Path, ru_paths, az_paths) -> PairingResult:
+    """The pairing read from ``pairs_tsv`` (as the local engine builds it)."""
+    listed = read_pairing(pairs_tsv, ru_root, az_root)
+    used_ru, used_az = {str(r) for r, _, _ in listed}, {str(a) for _, a, _ in listed}
+    unpaired = [Unpaired("ru", str(p), "not in the given pairs file") for p in ru_paths if str(p) not in used_ru]
+    unpaired += [Unpaired("az", str(p), "not in the given pairs file") for p in az_paths if str(p) not in used_az]
+    return PairingResult([DocPair(str(r), str(a), s) for r, a, s in listed], unpaired, len(ru_paths), len(az_paths))
+
+
+def run_corpus_ray(
+    ru_dir: str | Path,
+    az_dir: str | Path,
+    out_dir: str | Path,
+    *,
+    address: str | None = None,
+    pairs_tsv: str | Path | None = None,
+    model: str | None = None,
+    workers: int | None = None,
+    level: str = "sentence",
+    filters: FilterSettings | None = None,
+    detector: str = "auto",
+    pairing: PairingSettings | None = None,
+    cache_dir: str | Path | None = None,
+    encoder_factory: EncoderFactory | None = None,
+    progress: bool = True,
+    device: str | None = None,
+    batch_docs: int | None = None,
+) -> dict:
+    """`align.corpus.run_corpus` on Ray: the same outputs, byte for byte, and the same report.
+
+    ``address``: a running cluster ("host:6379", "auto"); None starts a local instance with
+    ``workers`` CPUs (default 2) and stops it at the end (a Ray already initialised in this process
+    is used as it is). ``workers``: actors (default: one per CPU of the cluster). ``device``: "cpu",
+    "cuda" or "mps" (default: CUDA when the cluster has GPUs, fp16). ``batch_docs``: document pairs
+    per actor call. The driver (this process) writes everything under ``out_dir``; every node needs
+    the package, the model and the input files at the same paths.
+    """
+    started = time.perf_counter()
+    if level not in ("sentence", "paragraph"):
+        raise UsageError(f"unknown level {level!r}: expected sentence or paragraph")
+    if workers is not None and workers < 1:
+        raise UsageError("workers must be at least 1 with the Ray engine")
+    filters = filters or FilterSettings()
+    ru_root, az_root, out = Path(ru_dir), Path(az_dir), Path(out_dir)
+    ru_paths, az_paths = list_documents(ru_root), list_documents(az_root)
+    if not ru_paths or not az_paths:
+        raise InputError(f"{ru_root if not ru_paths else az_root}: no documents found")
+    if device:
+        resolve_device(device)  # a bad name fails before Ray starts
+    ray = _import_ray()
+    started_here = _connect(ray, address, workers)
+    try:
+        _quiet_ray_data(ray)
+        run = _plan(ray, device, workers, batch_docs, started_here, encoder_factory is not None)
+        factory = encoder_factory or EmbedderFactory(model, run.device)
+        return _run(ray, run, factory, ru_root, az_root, out, ru_paths, az_paths, pairs_tsv=pairs_tsv,
+                    level=level, filters=filters, detector=detector, pairing=pairing, cache_dir=cache_dir,
+                    progress=progress, started=started)
+    except ray.exceptions.RayError as exc:
+        inner = _unwrap(exc)
+        if inner is not None:
+            raise inner from None
+        first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
+        raise AlignError(f"the Ray run failed: {first}") from exc
+    finally:
+        if started_here:
+            ray.shutdown()
+
+
+def _run(ray, run: _RayRun, factory, ru_root: Path, az_root: Path, out: Path, ru_paths, az_paths, *,
+         pairs_tsv, level, filters: FilterSettings, detector, pairing, cache_dir, progress, started) -> dict:
+    from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
+    from tqdm import tqdm
+
+    model_name = str(getattr(factory, "name", "") or repr(factory))
+    work_dir = out / ".work"
+    cache = str(cache_dir if cache_dir is not None else out / ".cache")
+    det_name = detector if filters.language else ""
+    timing = dict.fromkeys(("pairing_seconds", "pairing_worker_seconds", "pairing_model_seconds",
+                            "align_seconds", "align_worker_seconds", "align_model_seconds",
+                            "assemble_seconds"), 0.0)
+
+    def bar(total: int, desc: str):
+        return tqdm(total=total, desc=desc, unit="doc", disable=not progress, leave=False, file=sys.stderr)
+
+    with _exclusive(work_dir):
+        _remove_stale_temporaries(work_dir)
+        here = ray.get_runtime_context().get_node_id()
+        store = ray.remote(VectorStore).options(
+            num_cpus=0, scheduling_strategy=NodeAffinitySchedulingStrategy(here, soft=False)).remote(cache, model_name)
+        try:
+            # 1. document pairs
+            if pairs_tsv is not None:
+                result = _given_pairing(pairs_tsv, ru_root, az_root, ru_paths, az_paths)
+            else:
+                marker = work_dir / "pairing.json"
+                fingerprint = _input_fingerprint(ru_paths, az_paths) + "|" + model_name + "|" + repr(pairing)
+                result = _cached_pairing(marker, fingerprint, out, ru_root, az_root, len(ru_paths), len(az_paths))
+                if result is None:
+                    t0 = time.perf_counter()
+                    pages = [(str(p), "ru") for p in ru_paths] + [(str(p), "az") for p in az_paths]
+                    with bar(len(pages), "pairing documents") as b:
+                        result = _pair_with_ray(ray, pages, run, factory, store, det_name, pairing,
+                                                ru_paths, az_paths, timing, b)
+                    timing["pairing_seconds"] = time.perf_counter() - t0
+                    write_pairing(result, out / "pairs.tsv", ru_root, az_root)
+                    _write_json_atomic(marker, {"fingerprint": fingerprint})
+            if pairs_tsv is not None and Path(pairs_tsv).resolve() != (out / "pairs.tsv").resolve():
+                write_pairing(result, out / "pairs.tsv", ru_root, az_root)
+
+            # 2. align every pair without a finished work file
+            jobs = make_jobs([(p.ru, p.az, p.score) for p in result.pairs], ru_root, az_root, level, model_name)
+            todo = [j for j in jobs if not work_file(work_dir, j).is_file()]
+            t0 = time.perf_counter()
+            if todo:
+                with bar(len(jobs), "aligning documents") as b:
+                    b.update(len(jobs) - len(todo))
+                    _align_with_ray(ray, todo, run, factory, store, det_name, level, work_dir, timing, b)
+            timing["align_seconds"] = time.perf_counter() - t0
+        finally:
+            ray.kill(store)
+
+        # 3. filter and write
+        t0 = time.perf_counter()
+        tally, failures = assemble(jobs, work_dir, out, filters, detector=detector)
+        timing["assemble_seconds"] = time.perf_counter() - t0
+        timing = {k: round(v, 2) for k, v in timing.items()}
+        timing.update(seconds=round(time.perf_counter() - started, 2), documents_aligned_now=len(todo),
+                      workers=run.actors, engine="ray", device=run.device)
+        report = _report(result, jobs, tally, failures, filters, detector if filters.language else "",
+                         out, ru_root, az_root, timing)
+        _write_report(report, out)
+    return report

@@ -1,0 +1,234 @@
+"""The Ray engine (align.ray_engine) against the local engine: the same bytes, resume, errors; and the
+batch invariance of `Embedder` that makes batched embedding give the local engine's vectors.
+
+Ray is an optional extra (``pip install -e '.[ray]'``): without it these tests skip, except the one
+checking the message a user without Ray gets. Ray runs on a local instance of 2 CPUs.
+"""
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "bench"))
+
+from pages import FakeFactory, build_fake_pool  # noqa: E402
+
+from align.corpus import run_corpus  # noqa: E402
+from align.filters import FilterSettings  # noqa: E402
+from align.types import ModelError, UsageError  # noqa: E402
+
+HAS_RAY = importlib.util.find_spec("ray") is not None
+needs_ray = pytest.mark.skipif(not HAS_RAY, reason="Ray is not installed (optional extra: pip install -e '.[ray]')")
+MODEL_DIR = REPO / "models" / "multilingual-e5-small"
+needs_model = pytest.mark.skipif(not (MODEL_DIR / "modules.json").is_file(),
+                                 reason="default model not built (align models build)")
+SAMPLE = REPO / "samples" / "sputnik-2023-12-06"
+OUTPUTS = ("corpus.tsv", "corpus.ru", "corpus.az", "corpus.jsonl", "corpus.tmx", "pairs.tsv", "pairs.unpaired.tsv")
+NO_LANGUAGE = FilterSettings(language=False)  # the fake "Azerbaijani" is transliterated Russian
+
+
+def _same_outputs(a: Path, b: Path) -> None:
+    for name in OUTPUTS:
+        assert (a / name).read_bytes() == (b / name).read_bytes(), name
+
+
+@pytest.fixture(scope="module")
+def pool(tmp_path_factory):
+    return build_fake_pool(tmp_path_factory.mktemp("pool"), pairs=6, one_sided=1, templates=3)
+
+
+@pytest.fixture(scope="module")
+def local_run(pool, tmp_path_factory):
+    out = tmp_path_factory.mktemp("local")
+    report = run_corpus(pool.ru_dir, pool.az_dir, out, encoder_factory=FakeFactory(), workers=0,
+                        filters=NO_LANGUAGE, progress=False)
+    return out, report
+
+
+@pytest.fixture(scope="module")
+def ray_run(pool, local_run, tmp_path_factory):
+    """The Ray engine starting (and stopping) its own local instance, pairing included."""
+    from align.ray_engine import run_corpus_ray
+
+    out = tmp_path_factory.mktemp("ray")
+    report = run_corpus_ray(pool.ru_dir, pool.az_dir, out, encoder_factory=FakeFactory(), workers=2,
+                            filters=NO_LANGUAGE, progress=False)
+    return out, report
+
+
+@pytest.fixture(scope="module")
+def ray_instance(ray_run):
+    """One local Ray instance for the remaining tests (run_corpus_ray uses a Ray already started)."""
+    import ray
+
+    from align.ray_engine import _connect
+
+    _connect(ray, None, 2)
+    yield ray
+    ray.shutdown()
+
+
+@needs_ray
+def test_ray_engine_writes_the_local_engines_bytes(local_run, ray_run):
+    (local_out, local_report), (ray_out, ray_report) = local_run, ray_run
+    _same_outputs(local_out, ray_out)
+    for key in ("pairs", "rows", "unpaired", "score_histogram", "failed_documents"):
+        assert ray_report[key] == local_report[key], key
+    timing = ray_report["timing"]
+    assert timing["engine"] == "ray" and timing["device"] == "cpu"
+    assert timing["documents_aligned_now"] == ray_report["pairs"] > 0
+    # the same record files, under the same keys
+    assert sorted(p.name for p in (local_out / ".work" / "docs").glob("*.json")) == \
+        sorted(p.name for p in (ray_out / ".work" / "docs").glob("*.json"))
+
+
+@needs_ray
+def test_deleted_records_are_redone_and_give_the_same_bytes(pool, local_run, ray_run, ray_instance, tmp_path):
+    from align.ray_engine import run_corpus_ray
+
+    out = tmp_path / "resumed"
+    shutil.copytree(ray_run[0], out)
+    for name in (*OUTPUTS, "report.json"):
+        (out / name).unlink()
+    records = sorted((out / ".work" / "docs").glob("*.json"))
+    for record in records[::2]:
+        record.unlink()
+    (out / ".work" / "docs" / ".half-written.json.123.tmp").write_text("{", encoding="utf-8")  # a killed write
+    report = run_corpus_ray(pool.ru_dir, pool.az_dir, out, encoder_factory=FakeFactory(), filters=NO_LANGUAGE,
+                            progress=False)
+    assert report["timing"]["documents_aligned_now"] == len(records[::2])
+    assert not list((out / ".work" / "docs").glob(".*.tmp"))
+    _same_outputs(local_run[0], out)
+
+
+@needs_ray
+def test_the_engines_resume_each_others_runs(pool, local_run, ray_run, ray_instance, tmp_path):
+    from align.ray_engine import run_corpus_ray
+
+    by_local = tmp_path / "by-local"
+    shutil.copytree(ray_run[0], by_local)
+    by_ray = tmp_path / "by-ray"
+    shutil.copytree(local_run[0], by_ray)
+    for out in (by_local, by_ray):
+        for record in sorted((out / ".work" / "docs").glob("*.json"))[:3]:
+            record.unlink()
+    local = run_corpus(pool.ru_dir, pool.az_dir, by_local, encoder_factory=FakeFactory(), workers=0,
+                       filters=NO_LANGUAGE, progress=False)
+    remote = run_corpus_ray(pool.ru_dir, pool.az_dir, by_ray, encoder_factory=FakeFactory(), filters=NO_LANGUAGE,
+                            progress=False)
+    assert local["timing"]["documents_aligned_now"] == remote["timing"]["documents_aligned_now"] == 3
+    _same_outputs(local_run[0], by_local)
+    _same_outputs(local_run[0], by_ray)
+
+
+@needs_ray
+def test_given_pairs_and_new_filters(pool, local_run, ray_instance, tmp_path):
+    from align.ray_engine import run_corpus_ray
+
+    pairs = tmp_path / "given.tsv"
+    chosen = sorted(pool.gold.items())[:2]
+    pairs.write_text("ru\taz\n" + "".join(f"{r}\t{a}\n" for r, a in chosen), encoding="utf-8")
+    kwargs = dict(pairs_tsv=pairs, encoder_factory=FakeFactory(), filters=NO_LANGUAGE, progress=False)
+    local = run_corpus(pool.ru_dir, pool.az_dir, tmp_path / "l", workers=0, **kwargs)
+    remote = run_corpus_ray(pool.ru_dir, pool.az_dir, tmp_path / "r", **kwargs)
+    assert remote["pairs"] == local["pairs"] == 2
+    _same_outputs(tmp_path / "l", tmp_path / "r")
+    strict = FilterSettings(language=False, min_score=0.99)
+    again = run_corpus_ray(pool.ru_dir, pool.az_dir, tmp_path / "r", **{**kwargs, "filters": strict})
+    assert again["timing"]["documents_aligned_now"] == 0 and again["rows"]["kept"] < remote["rows"]["kept"]
+
+
+@needs_ray
+def test_bad_arguments(pool, ray_instance, tmp_path):
+    from align.ray_engine import run_corpus_ray
+
+    with pytest.raises(UsageError):
+        run_corpus_ray(pool.ru_dir, pool.az_dir, tmp_path / "o", encoder_factory=FakeFactory(), workers=0)
+    with pytest.raises(ModelError, match="unknown device"):
+        run_corpus_ray(pool.ru_dir, pool.az_dir, tmp_path / "o", encoder_factory=FakeFactory(), device="tpu")
+    if not ray_instance.cluster_resources().get("GPU"):
+        with pytest.raises(UsageError, match="no GPU"):
+            run_corpus_ray(pool.ru_dir, pool.az_dir, tmp_path / "o", encoder_factory=FakeFactory(), device="cuda",
+                           progress=False)
+
+
+def test_without_ray_the_user_is_told_how_to_install_it(pool, tmp_path, monkeypatch):
+    from align.ray_engine import run_corpus_ray
+
+    monkeypatch.setitem(sys.modules, "ray", None)  # import ray → ImportError
+    with pytest.raises(UsageError, match=r"align\[ray\]"):
+        run_corpus_ray(pool.ru_dir, pool.az_dir, tmp_path / "o", encoder_factory=FakeFactory())
+
+
+# ----------------------------------------------------------------------------- the real model
+
+
+def _sample_sentences() -> list[str]:
+    from align.pipeline import load_article
+    from align.segment import segment_article
+
+    texts = []
+    for lang in ("ru", "az"):
+        units = segment_article(load_article(SAMPLE / f"{lang}.txt", lang))
+        texts += [u.text for u in units]
+        texts += [f"{a} {b}" for a, b in zip([u.text for u in units], [u.text for u in units][1:])]
+    return texts
+
+
+@pytest.mark.model
+@needs_model
+def test_embedder_gives_each_text_its_vector_alone():
+    """Batched encoding (texts grouped by exact token count) is bit-identical to one text at a time
+    — what lets the Ray engine batch and still write the local engine's bytes."""
+    from align.embed import Embedder, same_length_batches
+
+    embedder = Embedder(device="cpu")
+    texts = _sample_sentences()[:32]
+    counts = embedder.token_counts(texts)
+    batches = same_length_batches(counts, embedder.batch_size)
+    assert len(batches) < len(texts), "the sample should give some batches of several texts"
+    assert all(len({counts[i] for i in rows}) == 1 for rows in batches)
+    batched = embedder.encode(texts)
+    alone = np.stack([embedder.encode([t])[0] for t in texts])
+    assert batched.dtype == np.float32 and np.array_equal(batched, alone)
+
+
+@pytest.mark.model
+@needs_model
+@needs_ray
+def test_real_model_ray_run_matches_the_local_engine(ray_instance, tmp_path):
+    from align.ray_engine import run_corpus_ray
+
+    ru_dir, az_dir = tmp_path / "ru", tmp_path / "az"
+    for folder, lang in ((ru_dir, "ru"), (az_dir, "az")):
+        folder.mkdir()
+        shutil.copy(SAMPLE / f"{lang}.txt", folder / "sputnik.txt")
+    pairs = tmp_path / "pairs.tsv"
+    pairs.write_text("ru\taz\nsputnik.txt\tsputnik.txt\n", encoding="utf-8")
+    started = time.perf_counter()
+    local = run_corpus(ru_dir, az_dir, tmp_path / "l", pairs_tsv=pairs, workers=0, progress=False)
+    remote = run_corpus_ray(ru_dir, az_dir, tmp_path / "r", pairs_tsv=pairs, workers=1, progress=False)
+    assert remote["rows"]["aligned"] == local["rows"]["aligned"] > 10
+    _same_outputs(tmp_path / "l", tmp_path / "r")
+    assert time.perf_counter() - started < 120
+
+
+def test_the_default_model_has_the_local_engines_name_on_cpu():
+    """Both engines key records and cache entries by the encoder's name: on CPU the Ray engine's
+    factory must name the model as the local engine's does; fp16 (CUDA) must be a different name."""
+    from align.corpus import DefaultModel
+    from align.ray_engine import EmbedderFactory
+
+    if not (MODEL_DIR / "modules.json").is_file():
+        pytest.skip("default model not built")
+    if DefaultModel(None)().device != "cpu":
+        pytest.skip("this machine has a GPU: the local engine's default is not CPU")
+    assert EmbedderFactory(None, "cpu").name == DefaultModel(None).name
+    assert EmbedderFactory(None, "cuda").name == DefaultModel(None).name + "|fp16"
