@@ -44,6 +44,7 @@ class Settings:
 
     max_bead: int = 6  # beads up to n + m = 6 (align_vectors' own default is 4, for speed)
     hub_k: int = 4
+    shape_hub_k: int = 4  # neighbours in the same-shape hubs
     hub_mode: int = 2  # margin against: 1 the units' own neighbours, 2 beads of the same shape (align.dp)
     tau: float = 0.2  # a sentence is aligned only if its bead scores above this
     merge_penalty: tuple[float, ...] = (0.0, 0.0, 0.0, 0.0, 0.0)  # by n + m (index); 2 → 1-1
@@ -56,7 +57,8 @@ class Settings:
     reevaluate: str = "split"  # "split": undo merges of confident 1-1 pairs; "exact": re-embed; "off"
     split_tau: float = 1.0  # every 1-1 part must be a mutual best with ŝ ≥ this
     recover: bool = True
-    recover_tau: float = 0.5  # out-of-order links need more evidence
+    recover_tau: float = 0.4  # out-of-order links need more evidence
+    recover_max_bead: int = 4  # and are at most n + m = 4
     caption_tau: float = 0.1
     band_width: int = 6  # fine half-width (units) around the coarse path, plus half the coarse factor
 
@@ -112,8 +114,8 @@ def _align_vectors(ru, az, s, ru_paragraphs, az_paragraphs, ru_lengths, az_lengt
                   _lengths(ru_lengths, ru_texts, n), _lengths(az_lengths, az_texts, m), calibration)
     beads = dp.search(doc.inputs, doc.scoring)
     texts = (list(ru_texts), list(az_texts)) if ru_texts is not None and az_texts is not None else None
-    exact = ExactScorer(doc, encode_concat, texts) if (encode_concat and texts) else None
-    if s.reevaluate == "exact" and exact is not None:
+    exact = ExactScorer(doc, encode_concat, texts) if (s.reevaluate == "exact" and encode_concat and texts) else None
+    if exact is not None:
         beads = reevaluate(doc, beads, exact)
     elif s.reevaluate == "split":
         beads = split_confident(doc, beads)
@@ -317,7 +319,7 @@ def prepare(ru, az, s: Settings, ru_paragraphs=None, az_paragraphs=None, ru_len=
         floor=levels["floor"], scale=1.0 / max(levels["top"] - levels["floor"], 1e-3), tau=s.tau, use_hubs=s.hub_mode,
         length_weight=s.length_weight if has_len else 0.0, length_centre=centre, length_slack=s.length_slack,
         paragraph_penalty=s.paragraph_penalty if (ru_paragraphs is not None and az_paragraphs is not None) else 0.0,
-        extra={"hub_k": k},
+        extra={"hub_k": max(1, min(s.shape_hub_k, n, m))},
     )
     return Document(inputs, scoring, s, levels, ru, az)
 
@@ -602,7 +604,7 @@ def recover(doc: Document, ru: np.ndarray, az: np.ndarray, beads: list[tuple[int
             continue
         sub = _align_run(doc, ru, az, ru_run, az_run)
         for ri, ai, value in sub:
-            if ri and ai and value >= s.recover_tau:
+            if ri and ai and value >= s.recover_tau and len(ri) + len(ai) <= s.recover_max_bead:
                 found.append((ri, ai))
         used_ru.update(ru_run)
         used_az.update(az_run)

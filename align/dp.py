@@ -391,7 +391,9 @@ def _table(w, norms, hub, length, breaks, reach) -> np.ndarray:
 def type_hubs(S, start, lo, hi, ru_w, az_w, ru_tab, az_tab, beads, k):
     """Hubness per bead type: for every ru block (start, type) the mean of its k best cosines with az
     blocks of the same type in the band, and the same for az blocks. Competing with beads of its own
-    shape removes the bias of concatenations (sums of vectors look alike more than single units do)."""
+    shape removes the bias of concatenations (sums of vectors look alike more than single units do);
+    the competitors include the same block shifted by a unit, which also keeps right 1-1 pairs from
+    being merged (measured: skipping overlapping competitors is worse)."""
     n = len(lo) - 1
     m = len(az_w)
     nb = beads.shape[0]

@@ -16,7 +16,7 @@ from .clean import clean_page
 from .embed import TextEncoder
 from .lang import detect_language
 from .read import read_page, read_segmented
-from .score import score_links
+from .score import calibration_for, score_links
 from .segment import segment_article
 from .types import Article, InputError, Link, Pair, Unit
 
@@ -102,7 +102,7 @@ def align_articles(
     links = align_units(ru_units, az_units, encoder)
     if level == "paragraph":
         ru_units, az_units, links = to_paragraph_level(ru_article, az_article, ru_units, az_units, links)
-    pairs = score_links(links, ru_units, az_units, doc)
+    pairs = score_links(links, ru_units, az_units, doc, calibration_for(getattr(encoder, "name", None)))
     return Alignment(doc, ru_units, az_units, links, pairs, ru_article, az_article,
                      time.perf_counter() - started, warnings)
 
@@ -120,7 +120,7 @@ def align_segmented(
     ru_units, az_units = load_segmented_units(ru_path), load_segmented_units(az_path)
     ru_text, az_text = [u for u in ru_units if u.text], [u for u in az_units if u.text]
     links = align_units(ru_text, az_text, encoder)
-    pairs = score_links(links, ru_units, az_units, doc)
+    pairs = score_links(links, ru_units, az_units, doc, calibration_for(getattr(encoder, "name", None)))
     ru_empty = [u.id for u in ru_units if not u.text]
     az_empty = [u.id for u in az_units if not u.text]
     if ru_empty or az_empty:

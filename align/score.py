@@ -2,9 +2,12 @@
 
 ``score`` is the probability that a pair is a true translation pair, from a logistic model on the
 link's cosine and margin whose constants were fitted per model (true FLORES-200 dev ru/az pairs
-against the hardest wrong candidate of each sentence within 40-sentence "documents"; see
-``bench/quality.py --calibrate``) and stored in ``align/calibration.json`` keyed by model name
-(`Embedder.name`, e.g. ``multilingual-e5-small|query``). For a model without constants the score
+against the hardest wrong candidate of each sentence within 40-sentence "documents", classes
+weighted equally; see ``bench/quality.py --calibrate``) and stored in ``align/calibration.json``
+keyed by model name (`Embedder.name`, e.g. ``multilingual-e5-small|query``). The fit is balanced,
+but a pair the aligner chose is right far more often than not: the score adds that prior
+(``ALIGNED_PRIOR`` = 0.8, i.e. + log 4 to the logit). Measured on the NTREX dev set: keeping
+``score ≥ 0.5`` keeps 97 % of the right pairs at precision 0.974 (with a 0.5 prior: 80 %, 0.974). For a model without constants the score
 comes from the document itself: ``sigmoid((margin − M/2) / (M/4))`` with M the median margin of the
 document's aligned links (most links are right and a wrong pair's margin is ≤ 0).
 
@@ -27,6 +30,7 @@ from .types import Link, Pair, Unit, UnitKind
 CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
 DEFAULT_MODEL_KEY = "multilingual-e5-small|query"
 KEEP_THRESHOLD = 0.5
+ALIGNED_PRIOR = 0.8  # share of aligned pairs that are right before looking at their scores
 BLOCKING = ("wrong-script", "ru-wrong-language", "az-wrong-language")
 # ru chars / az chars of true pairs (NTREX docs 1–62): used when calibration.json has no entry
 LENGTH_RATIO = {"centre": 1.0, "low": 0.5, "high": 2.0}
@@ -100,11 +104,12 @@ def _sigmoid(z: float) -> float:
     return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
 
 
-def calibrated_score(similarity: float, margin: float, calibration: dict, document_margin: float) -> float:
-    """P(true pair) in [0, 1] from the model's constants, else from the document's median margin."""
+def calibrated_score(similarity: float, margin: float, calibration: dict, document_margin: float,
+                     prior: float = ALIGNED_PRIOR) -> float:
+    """P(true pair) in [0, 1] from the model's constants (with the prior), else from the document's median margin."""
     if {"cos_weight", "margin_weight", "bias"} <= calibration.keys():
         z = calibration["cos_weight"] * similarity + calibration["margin_weight"] * margin + calibration["bias"]
-        return _sigmoid(z)
+        return _sigmoid(z + math.log(prior / (1.0 - prior)))
     centre = max(document_margin, 0.02)
     return _sigmoid((margin - centre / 2) / (centre / 4))
 

@@ -97,6 +97,9 @@ def test_pair_on_the_sample_aligns_title_caption_and_body(tmp_path, default_mode
         assert line not in text
     assert all(float(r["score"]) > 0 for r in rows)
     assert "pairs" in proc.stderr
+    expected = read_tsv(SAMPLE / "expected.tsv")
+    columns = ("doc", "kind", "bead", "ru_ids", "az_ids", "ru", "az", "keep")
+    assert [tuple(r[c] for c in columns) for r in rows] == [tuple(r[c] for c in columns) for r in expected]
 
 
 def test_pair_segmented_links_and_manifest(tmp_path, default_model_path):

@@ -76,7 +76,9 @@ def test_fit_calibration_separates_classes():
     true_m, wrong_m = rng.normal(0.05, 0.02, 300), rng.normal(-0.03, 0.02, 300)
     cal = fit_calibration(true_cos, true_m, wrong_cos, wrong_m)
     assert cal["balanced_accuracy"] > 0.95
-    assert calibrated_score(0.93, 0.06, cal, 0.0) > 0.9 > 0.1 > calibrated_score(0.83, -0.04, cal, 0.0)
+    assert calibrated_score(0.93, 0.06, cal, 0.0, prior=0.5) > 0.9 > 0.1 > calibrated_score(0.83, -0.04, cal, 0.0, prior=0.5)
+    # the prior shifts the logit by log(prior / (1 − prior))
+    assert calibrated_score(0.88, 0.01, cal, 0.0, prior=0.8) > calibrated_score(0.88, 0.01, cal, 0.0, prior=0.5)
 
 
 def test_default_model_has_stored_constants():
