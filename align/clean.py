@@ -275,11 +275,12 @@ class _Cleaning:
 
 
 def page_language(blocks: tuple[Block, ...]) -> str:
-    """The language of most of the page's letters (by block length), or ``"unknown"`` below 60%."""
+    """The language of most of the page's words, or ``"unknown"`` below 60%. Words, not characters:
+    one huge unbroken token (a garbage line) must not outweigh the article."""
     weight: dict[str, int] = {}
     for block in blocks:
         lang = detect_language(block.text)
-        weight[lang] = weight.get(lang, 0) + len(block.text)
+        weight[lang] = weight.get(lang, 0) + len(block.text.split())
     total = sum(weight.values())
     best = max(weight, key=weight.__getitem__, default="unknown")
     return best if total and weight[best] >= 0.6 * total else "unknown"

@@ -13,7 +13,7 @@ from typing import Protocol, Sequence
 
 import numpy as np
 
-from .types import ModelError
+from .types import ModelError, UsageError
 
 
 class TextEncoder(Protocol):
@@ -145,7 +145,7 @@ class Embedder:
         return counts
 
 
-DEFAULT_BATCH = {"cpu": 32, "cuda": 256, "mps": 64}  # texts per forward pass (bench/encode_throughput.py)
+DEFAULT_BATCH = {"cpu": 32, "cuda": 128, "mps": 64}  # texts per forward pass (bench/encode_throughput.py)
 
 
 def same_length_batches(counts: Sequence[int], size: int) -> list[list[int]]:
@@ -163,7 +163,7 @@ def resolve_device(device: str | None = None) -> str:
     choice = (device or os.environ.get("ALIGN_DEVICE") or "auto").strip().lower()
     if choice != "auto":
         if choice.split(":")[0] not in ("cpu", "cuda", "mps"):
-            raise ModelError(f"unknown device {choice!r}: expected cpu, cuda, cuda:N or mps")
+            raise UsageError(f"unknown device {choice!r}: expected cpu, cuda, cuda:N or mps")
         return choice
     import sys
 

@@ -313,7 +313,7 @@ def _actor_options(run: _RayRun, items: int) -> dict:
     return options
 
 
-def _unwrap(exc: Exception) -> Exception:
+def _unwrap(exc: BaseException | None) -> AlignError | None:
     """The user-facing error inside a Ray error (a ModelError raised in an actor, say), if any."""
     seen = set()
     while exc is not None and id(exc) not in seen:

@@ -66,6 +66,8 @@ _LINE_BREAKS = str.maketrans({"\r": "\n", "\v": "\n", "\f": "\n", "\x85": "\n", 
 _SPACES = re.compile(r"[\t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000 ]+")
 _INVISIBLE = re.compile(r"[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f]")
+_CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0e-\x1f\x7f]")
+_ASCII_OR_REPLACEMENT = re.compile(r"[\x00-\x7f\ufffd]+")
 
 
 # ── public API ─────────────────────────────────────────────────────────────────────────────────
@@ -154,11 +156,13 @@ def read_bytes(path: Path) -> bytes:
 def decode(data: bytes, path: Path | str = "<bytes>") -> tuple[str, str]:
     """Decode ``data``, returning ``(text, encoding)``.
 
-    Order: a BOM (UTF-8/16/32); strict UTF-8; UTF-16 without BOM (alternating NULs); otherwise the
-    best of charset-normalizer's guess, cp1251 and koi8-r — when one of those reads as Cyrillic,
-    the most plausible Russian (frequent letters, mostly lower case; cp1251 and koi8-r get a small
-    head start) wins, so short texts that fool the statistical guess are still read right. Binary
-    data raises :class:`InputError`.
+    Order: a BOM (UTF-8/16/32); UTF-16 without BOM (alternating NULs); strict UTF-8; UTF-8 with a
+    few corrupt bytes (replaced by U+FFFD, never read as mojibake in a code page); otherwise the best
+    of charset-normalizer's guess, cp1251 and koi8-r — when one of those reads as Cyrillic, the most
+    plausible Russian (frequent letters, mostly lower case; cp1251 and koi8-r get a small head
+    start) wins, so short texts that fool the statistical guess are still read right. A stray NUL
+    byte is dropped like other control characters. Binary data (magic numbers, many control
+    characters or U+FFFD) raises :class:`InputError`.
     """
     for magic, kind in _BINARY_MAGIC:
         if data.startswith(magic):
@@ -173,20 +177,21 @@ def decode(data: bytes, path: Path | str = "<bytes>") -> tuple[str, str]:
 
 def _decode(data: bytes, path: Path | str) -> tuple[str, str]:
     for bom, encoding in _BOMS:
-        if data.startswith(bom):
-            try:
-                return data[len(bom):].decode(encoding.replace("-sig", "")), encoding
-            except UnicodeDecodeError:
-                raise InputError(f"{path}: cannot decode as {encoding} despite its byte-order mark") from None
-    if b"\x00" in data:  # never in UTF-8 or 8-bit text: UTF-16 without BOM, or binary
+        if data.startswith(bom):  # a few corrupt bytes become U+FFFD; many make it junk (see decode)
+            return data[len(bom):].decode(encoding.replace("-sig", ""), errors="replace"), encoding
+    if b"\x00" in data:  # never in UTF-8 or 8-bit text: UTF-16 without BOM, binary, or a stray NUL
         utf16 = _utf16_without_bom(data)
         if utf16:
             return utf16
-        raise InputError(f"{path}: binary file (holds NUL bytes), expected text")
+        if len(_CONTROL_BYTES.findall(data)) > 0.05 * len(data):
+            raise InputError(f"{path}: binary file (holds NUL bytes), expected text")
     try:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
+    mostly = _mostly_utf8(data)
+    if mostly:
+        return mostly
     candidates: dict[str, str] = {}
     guess = _charset_normalizer_guess(data)
     for encoding in (*_LEGACY_CYRILLIC, *([guess] if guess else [])):
@@ -201,6 +206,18 @@ def _decode(data: bytes, path: Path | str) -> tuple[str, str]:
     if guess and guess in candidates:
         return candidates[guess], guess
     raise InputError(f"{path}: cannot decode: not UTF-8 and no known encoding fits (binary file?)")
+
+
+def _mostly_utf8(data: bytes) -> tuple[str, str] | None:
+    """UTF-8 with a few corrupt bytes (a flipped byte, a cut last character): the text with each bad
+    sequence as U+FFFD — when valid multi-byte characters outnumber the bad sequences tenfold and
+    those are at most 1% of the text. Legacy code-page text is full of invalid sequences instead."""
+    text = data.decode("utf-8", errors="replace")
+    bad = text.count("\ufffd") - data.count("\ufffd".encode("utf-8"))
+    multibyte = len(text) - len(_ASCII_OR_REPLACEMENT.sub("", text))
+    if bad <= 0.01 * len(text) and multibyte >= 10 * bad:
+        return text, f"utf-8 ({bad} bad byte sequence{'s' if bad > 1 else ''} replaced)"
+    return None
 
 
 def _charset_normalizer_guess(data: bytes) -> str | None:

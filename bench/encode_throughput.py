@@ -1,27 +1,36 @@
 """Embedding throughput end to end: raw `SentenceTransformer.encode` against the corpus pipeline.
 
     .venv/bin/python bench/encode_throughput.py                  # 24 NTREX dev stories, 2 workers, CPU
-    .venv/bin/python bench/encode_throughput.py --docs 12 --no-ray
+    .venv/bin/python bench/encode_throughput.py --docs 62 --rounds 2
     .venv/bin/python bench/encode_throughput.py --device cuda    # on a GPU machine (fp16)
 
 Pages: NTREX dev stories 1..N rendered as Sputnik-like pages (bench/pages.py), every story on both
 sides. The figure is **texts embedded per wall second**: the distinct texts the pipeline sends to
 the model — every unit (title, captions, sentences) of every page, plus the concatenations the
-aligner embeds for n-m beads — divided by the wall time of the whole run (pairing, reading,
-cleaning, segmenting, embedding, aligning, filtering, writing; model loading included; Ray's own
-start-up is printed apart, as on a running cluster it is not paid per run). The raw rate is
-`SentenceTransformer.encode` on exactly those texts in one process using every thread (batch 32
-on CPU, fp16 batch 128 on CUDA), timed before and after the pipelines (the machine may be shared).
+aligner embeds for n-m beads — divided by the wall time of a whole cold run (pairing, reading,
+cleaning, segmenting, embedding, aligning, filtering, writing; loading the model in every process
+included; Ray's own start-up is printed apart, as on a running cluster it is not paid per run).
+
+The raw rate is `SentenceTransformer.encode` (batch 32; fp16, batch 128 on CUDA) on exactly those
+texts, models loaded beforehand, in the better of two set-ups: one process using every thread, or
+(on CPU) one one-thread process per worker, each encoding its share at the same time. For the Ray
+engine, which embeds with `Embedder.encode`, its share of `Embedder.encode` alone in the second
+set-up is printed too: what start-up, pairing, reading, alignment and writing cost.
+
+Every measurement runs ``--rounds`` times, interleaved, and the best of each is used: the machine
+may be shared, and the best run is the least disturbed one.
 
 Also printed: the encoder alone on one thread — one text at a time (what the local engine's
-`CachedEncoder` does) against `Embedder`'s batches of equal token count (what the Ray engine does);
-both give bit-identical vectors — and the peak resident memory of the process tree (driver,
-workers, Ray's processes; shared pages counted once per process, so an upper bound).
-Timings depend on the machine and its load; they are printed, never asserted.
+`CachedEncoder` does), sentence-transformers' padded batches of 64 (what `Embedder.encode` did
+before), and `Embedder`'s batches of equal token count (what it does now, and what the Ray engine
+uses; bit-identical to one at a time) at a few batch sizes — and the peak resident memory of the
+process tree (driver, workers, Ray's processes; shared pages counted once per process, so an upper
+bound). Timings are printed, never asserted.
 """
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import os
 import platform
 import shutil
@@ -146,22 +155,77 @@ def raw_rate(texts: list[str], device: str, threads: int) -> float:
     return len(texts) / (time.perf_counter() - started)
 
 
-def encoder_alone(texts: list[str], device: str) -> tuple[float, float, bool]:
-    """One thread: `Embedder` one text at a time vs in batches of equal token count (rates, and
-    whether the vectors are bit-identical)."""
+def _raw_share(texts: list[str], device: str, grouped: bool, barrier, results) -> None:
+    from align.corpus import pin_threads
+
+    pin_threads()
+    from align.models import model_prompt_name, resolve_model
+
+    path = resolve_model(None)
+    if grouped:  # our Embedder: batches of equal token count
+        embedder = Embedder(device=device)
+        embedder.encode(texts[:8])  # load, warm-up
+        encode = embedder.encode
+    else:
+        model = load_sentence_transformer(path, device)
+        kwargs = {"prompt_name": model_prompt_name(path)}
+        model.encode(texts[:8], batch_size=32, **kwargs)  # warm-up
+
+        def encode(chunk):
+            return model.encode(chunk, batch_size=32, normalize_embeddings=True, show_progress_bar=False, **kwargs)
+    barrier.wait()
+    started = time.perf_counter()
+    encode(texts)
+    results.put(time.perf_counter() - started)
+
+
+def raw_rate_processes(texts: list[str], device: str, processes: int, grouped: bool = False) -> float:
+    """Texts per second of `SentenceTransformer.encode` (``grouped``: of `Embedder.encode`) in
+    ``processes`` one-thread processes, each encoding its share of ``texts`` at the same time
+    (models loaded first; wall = the slowest)."""
+    import multiprocessing
+
+    ctx = multiprocessing.get_context("spawn")
+    barrier, results = ctx.Barrier(processes), ctx.Queue()
+    shares = [texts[i::processes] for i in range(processes)]
+    workers = [ctx.Process(target=_raw_share, args=(share, device, grouped, barrier, results)) for share in shares]
+    for w in workers:
+        w.start()
+    seconds = [results.get() for _ in workers]
+    for w in workers:
+        w.join()
+    return len(texts) / max(seconds)
+
+
+def encoder_alone(texts: list[str], device: str) -> dict[str, float | bool]:
+    """One thread, the same texts: `Embedder` one text at a time (the local engine's `CachedEncoder`),
+    sentence-transformers' ``encode`` with batch 64 (what `Embedder.encode` did before it grouped
+    texts by token count), and `Embedder.encode` now; plus whether batched and single vectors are
+    bit-identical."""
     import numpy as np
     import torch
 
     torch.set_num_threads(1)
     embedder = Embedder(device=device)
     embedder.encode(texts[:2])  # load
+    kwargs = {"prompt_name": embedder.prompt_name} if embedder.prompt_name else {}
+    rates: dict[str, float | bool] = {}
     t0 = time.perf_counter()
     alone = np.stack([embedder.encode([t])[0] for t in texts])
-    single = len(texts) / (time.perf_counter() - t0)
+    rates["one at a time"] = len(texts) / (time.perf_counter() - t0)
+    t0 = time.perf_counter()
+    embedder.model.encode(texts, batch_size=64, normalize_embeddings=True, show_progress_bar=False, **kwargs)
+    rates["sentence-transformers batch 64 (before)"] = len(texts) / (time.perf_counter() - t0)
     t0 = time.perf_counter()
     batched = embedder.encode(texts)
-    grouped = len(texts) / (time.perf_counter() - t0)
-    return single, grouped, bool(np.array_equal(alone, batched))
+    rates[f"equal-token-count batches of {embedder.batch_size} (now)"] = len(texts) / (time.perf_counter() - t0)
+    rates["bit-identical"] = bool(np.array_equal(alone, batched))
+    for size in (8, 16, 64):  # the default (align.embed.DEFAULT_BATCH) was timed just above
+        embedder.batch_size = size
+        t0 = time.perf_counter()
+        embedder.encode(texts)
+        rates[f"batch {size}"] = len(texts) / (time.perf_counter() - t0)
+    return rates
 
 
 def machine() -> str:
@@ -180,11 +244,40 @@ def machine() -> str:
 # ----------------------------------------------------------------------------- main
 
 
+def run_local(pool, out: Path, workers: int, filters: FilterSettings) -> tuple[float, int, dict]:
+    shutil.rmtree(out, ignore_errors=True)
+    with PeakMemory() as memory:
+        t0 = time.perf_counter()
+        report = run_corpus(pool.ru_dir, pool.az_dir, out, workers=workers, filters=filters, progress=False)
+        wall = time.perf_counter() - t0
+    return wall, memory.peak, report
+
+
+def run_ray(pool, out: Path, workers: int, device: str, filters: FilterSettings) -> tuple[float, int, float]:
+    """A cold run on a local Ray instance started beforehand (its start-up is returned apart)."""
+    import ray
+
+    from align.ray_engine import _connect, run_corpus_ray
+
+    shutil.rmtree(out, ignore_errors=True)
+    with PeakMemory() as memory:
+        t0 = time.perf_counter()
+        _connect(ray, None, workers)
+        startup = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        run_corpus_ray(pool.ru_dir, pool.az_dir, out, workers=workers, device=device, filters=filters,
+                       progress=False)
+        wall = time.perf_counter() - t0
+    ray.shutdown()
+    return wall, memory.peak, startup
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--docs", type=int, default=24, help="NTREX dev stories (1..N, N <= 62)")
     ap.add_argument("--workers", type=int, default=2, help="local engine processes = Ray actors = raw threads")
     ap.add_argument("--device", default=None, help="cpu, cuda or mps (default: CUDA when present)")
+    ap.add_argument("--rounds", type=int, default=2, help="rounds of every measurement; the best of each is used")
     ap.add_argument("--no-ray", action="store_true", help="skip the Ray engine")
     ap.add_argument("--single", type=int, default=64, help="texts for the one-thread encoder comparison (0 = skip)")
     ap.add_argument("--workdir", default=None)
@@ -195,73 +288,64 @@ def main() -> None:
     os.environ["ALIGN_DEVICE"] = device  # the local engine's workers pick it up
     import torch
 
+    use_ray = not args.no_ray and importlib.util.find_spec("ray") is not None
     work = Path(args.workdir or tempfile.mkdtemp(prefix="align-encode-"))
     pool = build_pool(work / "pool", "dev", ntrex_numbers=range(1, args.docs + 1), one_sided_ntrex=0,
                       templates=0, one_sided_templates=0, flores_distractors=0)
     gpu = f", {torch.cuda.get_device_name()}" if device.startswith("cuda") else ""
     print(f"machine: {machine()}{gpu}; torch {torch.__version__}; device {device}")
     print(f"pages: {len(pool.gold)} NTREX dev stories on both sides ({2 * len(pool.gold)} pages) in {pool.ru_dir.parent}")
+    if not use_ray:
+        print("ray engine: skipped" + ("" if args.no_ray else " (Ray not installed: pip install -e '.[ray]')"))
     filters = FilterSettings(language=False)  # language detection is not embedding work
+    parallel = args.workers if device == "cpu" else 1
+    rates: dict[str, list[float]] = {}
+    peaks: dict[str, int] = {"local": 0, "ray": 0}
+    texts: list[str] = []
 
-    # 1. the local engine, cold
-    local_out = work / "local"
-    shutil.rmtree(local_out, ignore_errors=True)
-    with PeakMemory() as memory:
-        t0 = time.perf_counter()
-        local = run_corpus(pool.ru_dir, pool.az_dir, local_out, workers=args.workers, filters=filters, progress=False)
-        local_wall = time.perf_counter() - t0
-    local_memory = memory.peak
-    units, texts = embedded_texts(local_out, pool.ru_dir, pool.az_dir, device)
-    print(f"texts embedded: {len(texts)} ({len(units)} units + {len(texts) - len(units)} concatenations); "
-          f"{local['pairs']} pairs, {local['rows']['aligned']} aligned rows")
+    def note(key: str, value: float) -> str:
+        rates.setdefault(key, []).append(value)
+        return f"{key} {value:.1f}"
 
-    # 2. raw encode, before the pipelines' figures are compared with it
-    raw_before = raw_rate(texts, device, args.workers)
-    print(f"raw SentenceTransformer.encode ({args.workers} threads): {raw_before:.1f} texts/s")
+    for round_ in range(1, args.rounds + 1):
+        line = []
+        wall, peak, report = run_local(pool, work / "local", args.workers, filters)
+        peaks["local"] = max(peaks["local"], peak)
+        if not texts:
+            units, texts = embedded_texts(work / "local", pool.ru_dir, pool.az_dir, device)
+            print(f"texts embedded: {len(texts)} ({len(units)} units + {len(texts) - len(units)} concatenations); "
+                  f"{report['pairs']} pairs, {report['rows']['aligned']} aligned rows")
+        line.append(note(f"local engine ({args.workers} workers)", len(texts) / wall))
+        line.append(note(f"raw encode (1 process x {args.workers} threads)", raw_rate(texts, device, args.workers)))
+        if parallel > 1:
+            line.append(note(f"raw encode ({parallel} processes x 1 thread)", raw_rate_processes(texts, device, parallel)))
+            line.append(note(f"Embedder.encode alone ({parallel} processes x 1 thread)",
+                             raw_rate_processes(texts, device, parallel, grouped=True)))
+        if use_ray:
+            wall, peak, startup = run_ray(pool, work / "ray", args.workers, device, filters)
+            peaks["ray"] = max(peaks["ray"], peak)
+            same = all((work / "local" / n).read_bytes() == (work / "ray" / n).read_bytes()
+                       for n in ("corpus.tsv", "corpus.jsonl", "corpus.tmx", "pairs.tsv"))
+            line.append(note(f"ray engine ({args.workers} actors)", len(texts) / wall)
+                        + f" [Ray start-up {startup:.1f} s apart; same bytes as local: {same}]")
+        print(f"round {round_} (load average {os.getloadavg()[0]:.1f}), texts/s: " + "; ".join(line))
 
-    # 3. the Ray engine, cold, on a Ray instance started beforehand
-    ray_line = "ray engine: skipped (--no-ray)"
-    if not args.no_ray:
-        try:
-            import ray
-        except ImportError:
-            ray_line = "ray engine: skipped (Ray not installed: pip install -e '.[ray]')"
-        else:
-            from align.ray_engine import _connect, run_corpus_ray
+    best = {key: max(values) for key, values in rates.items()}
+    raw = max(v for k, v in best.items() if k.startswith("raw encode"))
+    alone = best.get(f"Embedder.encode alone ({parallel} processes x 1 thread)")
+    print(f"best of {args.rounds} rounds; raw rate = the better raw set-up: {raw:.1f} texts/s")
+    for key, value in best.items():
+        if key.startswith(("local", "ray")):
+            engine = key.split()[0]
+            versus = f", {100 * value / alone:.0f}% of Embedder.encode alone" if alone and engine == "ray" else ""
+            print(f"  {key}: {value:.1f} texts/s = {100 * value / raw:.0f}% of raw{versus}; "
+                  f"peak RSS {peaks[engine] / 2**30:.2f} GiB")
 
-            t0 = time.perf_counter()
-            _connect(ray, None, args.workers)
-            startup = time.perf_counter() - t0
-            ray_out = work / "ray"
-            shutil.rmtree(ray_out, ignore_errors=True)
-            with PeakMemory() as memory:
-                t0 = time.perf_counter()
-                remote = run_corpus_ray(pool.ru_dir, pool.az_dir, ray_out, workers=args.workers,
-                                        device=device, filters=filters, progress=False)
-                ray_wall = time.perf_counter() - t0
-            ray.shutdown()
-            same = all((local_out / n).read_bytes() == (ray_out / n).read_bytes()
-                       for n in ("corpus.tsv", "corpus.jsonl", "corpus.tmx"))
-            ray_line = (f"ray engine ({args.workers} actors, {remote['timing']['device']}; start-up {startup:.1f} s "
-                        f"not counted): {ray_wall:.1f} s wall = {len(texts) / ray_wall:.1f} texts/s; "
-                        f"peak RSS {memory.peak / 2**30:.2f} GiB; same bytes as local: {same}")
-
-    raw_after = raw_rate(texts, device, args.workers)
-    raw = (raw_before + raw_after) / 2
-    print(f"raw SentenceTransformer.encode again: {raw_after:.1f} texts/s -> raw rate used: {raw:.1f} texts/s")
-    print(f"local engine ({args.workers} workers): {local_wall:.1f} s wall = {len(texts) / local_wall:.1f} texts/s "
-          f"= {100 * len(texts) / local_wall / raw:.0f}% of raw; peak RSS {local_memory / 2**30:.2f} GiB")
-    if "texts/s;" in ray_line:
-        rate = float(ray_line.split(" texts/s;")[0].rsplit("= ", 1)[1])
-        ray_line = ray_line.replace(" texts/s;", f" texts/s = {100 * rate / raw:.0f}% of raw;", 1)
-    print(ray_line)
-
-    # 4. the encoder alone, one thread
     if args.single:
         sample = texts[: args.single]
-        single, grouped, identical = encoder_alone(sample, device)
-        print(f"Embedder, 1 thread, {len(sample)} texts: one at a time {single:.1f}/s, "
-              f"equal-token-count batches {grouped:.1f}/s; bit-identical: {identical}")
+        found = encoder_alone(sample, device)
+        print(f"Embedder, 1 thread, {len(sample)} texts: " + ", ".join(
+            f"{k} {v:.1f}/s" if not isinstance(v, bool) else f"{k}: {v}" for k, v in found.items()))
 
 
 if __name__ == "__main__":

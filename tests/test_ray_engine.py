@@ -151,12 +151,31 @@ def test_bad_arguments(pool, ray_instance, tmp_path):
 
     with pytest.raises(UsageError):
         run_corpus_ray(pool.ru_dir, pool.az_dir, tmp_path / "o", encoder_factory=FakeFactory(), workers=0)
-    with pytest.raises(ModelError, match="unknown device"):
+    with pytest.raises(UsageError, match="unknown device"):
         run_corpus_ray(pool.ru_dir, pool.az_dir, tmp_path / "o", encoder_factory=FakeFactory(), device="tpu")
     if not ray_instance.cluster_resources().get("GPU"):
         with pytest.raises(UsageError, match="no GPU"):
             run_corpus_ray(pool.ru_dir, pool.az_dir, tmp_path / "o", encoder_factory=FakeFactory(), device="cuda",
                            progress=False)
+
+
+class FailingFactory:
+    """Builds no encoder: fails in the actor, as a model missing on a worker node would."""
+
+    name = "failing"
+
+    def __call__(self):
+        raise ModelError("cannot load model 'x': not on this node")
+
+
+@needs_ray
+def test_an_error_in_an_actor_reaches_the_user_as_itself(pool, ray_instance, tmp_path):
+    from align.ray_engine import run_corpus_ray
+
+    with pytest.raises(ModelError, match="not on this node"):
+        run_corpus_ray(pool.ru_dir, pool.az_dir, tmp_path / "o", encoder_factory=FailingFactory(), progress=False)
+    with pytest.raises(ModelError):  # a missing model fails on the driver, before any actor starts
+        run_corpus_ray(pool.ru_dir, pool.az_dir, tmp_path / "o", model=str(tmp_path / "no-model"), progress=False)
 
 
 def test_without_ray_the_user_is_told_how_to_install_it(pool, tmp_path, monkeypatch):

@@ -138,6 +138,20 @@ def test_russian_text_reads_the_same_in_every_encoding(tmp_path_factory, lines, 
 
 
 @PROPERTY
+@given(page=st.sampled_from([RU_PAGE, AZ_PAGE]), flips=st.lists(st.tuples(st.floats(0, 1), st.integers(0x80, 0xFF)),
+                                                             min_size=1, max_size=3))
+def test_a_few_corrupt_bytes_in_utf8_never_turn_the_page_into_mojibake(page, flips):
+    """A flipped byte or a cut last character must not make the whole page read as cp1251/KOI8-R."""
+    data = bytearray(page.read_bytes())
+    for where, value in flips:
+        data[int(where * (len(data) - 1))] = value
+    text, encoding = decode(bytes(data))
+    assert encoding.startswith("utf-8")
+    original, decoded = page.read_text(encoding="utf-8").split("\n"), set(text.split("\n"))
+    assert sum(line in decoded for line in original) >= len(original) - 2 * len(flips)
+
+
+@PROPERTY
 @given(lines=PAGE_LINES, lang=st.sampled_from(["ru", "az", "auto", "tr", "unknown"]))
 def test_cleaning_accounts_for_every_letter_and_units_cover_the_body(lines, lang):
     """Each letter and digit of the page is kept or recorded as removed (with a reason), and the
@@ -410,6 +424,8 @@ INPUT_CASES = {
     "empty": (lambda d: _write(d / "empty.txt", b""), "file is empty"),
     "whitespace": (lambda d: _write(d / "ws.txt", " \n\t\r\n\u00a0\u200b\n".encode()), "only whitespace"),
     "binary": (lambda d: _write(d / "junk.bin", bytes(range(256)) * 20), "binary"),
+    "random bytes": (lambda d: _write(d / "random.bin", bytes((i * 7919 + 13) % 251 for i in range(5000))),
+                     "binary"),
     "pdf": (lambda d: _write(d / "doc.txt", b"%PDF-1.4\n%\xe2\xe3\xcf\xd3\n1 0 obj"), "binary file (PDF)"),
     "noise only": (lambda d: _write(d / "noise.txt", "Новости\nПодписаться\n12:45\nПоделиться\nTelegram\n"
                                     "© Sputnik\nЛента новостей\n0\n".encode()), "only site noise"),
