@@ -340,9 +340,19 @@ def docs_command(ru_dir, az_dir, output, model, cache_dir) -> None:
 @click.option("--model", default=None, help="Local sentence-transformers dir or name.")
 @click.option("--workers", type=int, default=2, show_default=True, help="Processes aligning documents.")
 @click.option("--level", type=click.Choice(["sentence", "paragraph"]), default="sentence", show_default=True)
-def corpus_command(ru_dir, az_dir, out_dir, pairs_tsv, model, workers, level) -> None:
+@click.option("--engine", type=click.Choice(["local", "ray"]), default="local", show_default=True,
+              help="Local processes, or Ray (a local instance, or a cluster with --address).")
+@click.option("--address", default=None, help="With --engine ray: a running cluster ('auto' or host:port).")
+@click.option("--device", type=click.Choice(["cpu", "cuda", "mps"]), default=None,
+              help="Embedding device (default: CUDA when present, else CPU).")
+def corpus_command(ru_dir, az_dir, out_dir, pairs_tsv, model, workers, level, engine, address, device) -> None:
     """Pair two collections, align every pair, filter, and write a parallel corpus into OUT."""
     from .corpus import run_corpus
+
+    if device:
+        os.environ["ALIGN_DEVICE"] = device
+    if address and engine != "ray":
+        raise UsageError("--address needs --engine ray")
 
     check_dir(ru_dir), check_dir(az_dir)
     if pairs_tsv:
@@ -350,7 +360,13 @@ def corpus_command(ru_dir, az_dir, out_dir, pairs_tsv, model, workers, level) ->
     if workers < 1:
         raise UsageError("--workers must be at least 1")
     check_output_path(out_dir, folder=True)
-    report = run_corpus(ru_dir, az_dir, out_dir, pairs_tsv=pairs_tsv, model=model, workers=workers, level=level)
+    if engine == "ray":
+        from .ray_engine import run_corpus_ray
+
+        report = run_corpus_ray(ru_dir, az_dir, out_dir, address=address, pairs_tsv=pairs_tsv, model=model,
+                                workers=workers, level=level, device=device)
+    else:
+        report = run_corpus(ru_dir, az_dir, out_dir, pairs_tsv=pairs_tsv, model=model, workers=workers, level=level)
     click.echo(report.get("summary", ""), err=True)
 
 
