@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
+import sys
 from pathlib import Path
 from typing import Protocol, Sequence
 
@@ -119,7 +120,7 @@ class Embedder:
         return out
 
     def _forward(self, texts: list[str]) -> np.ndarray:
-        """One forward pass over ``texts`` (sentence-transformers sorts them by length, then pads)."""
+        """``texts`` through the model as one batch."""
         kwargs = {"prompt_name": self.prompt_name} if self.prompt_name else {}
         vecs = self.model.encode(
             texts,
@@ -136,9 +137,14 @@ class Embedder:
         None when the model's inputs carry no attention mask."""
         model = self.model
         prompt = model.prompts.get(self.prompt_name) if self.prompt_name else None
+        preprocess = getattr(model, "preprocess", None)  # sentence-transformers 6; 5 has tokenize
         counts: list[int] = []
         for start in range(0, len(texts), 512):
-            features = model.preprocess(list(texts[start : start + 512]), prompt=prompt)
+            chunk = list(texts[start : start + 512])
+            if preprocess is not None:
+                features = preprocess(chunk, prompt=prompt)
+            else:
+                features = model.tokenize([(prompt or "") + t for t in chunk])
             if "attention_mask" not in features:
                 return None
             counts += features["attention_mask"].sum(dim=1).tolist()
@@ -153,8 +159,11 @@ def same_length_batches(counts: Sequence[int], size: int) -> list[list[int]]:
     groups: dict[int, list[int]] = {}
     for i, n in enumerate(counts):
         groups.setdefault(n, []).append(i)
-    return [rows[s : s + size] for n in sorted(groups, reverse=True) for rows in [groups[n]]
-            for s in range(0, len(rows), size)]
+    batches = []
+    for n in sorted(groups, reverse=True):
+        rows = groups[n]
+        batches += [rows[start : start + size] for start in range(0, len(rows), size)]
+    return batches
 
 
 def resolve_device(device: str | None = None) -> str:
@@ -165,8 +174,6 @@ def resolve_device(device: str | None = None) -> str:
         if choice.split(":")[0] not in ("cpu", "cuda", "mps"):
             raise UsageError(f"unknown device {choice!r}: expected cpu, cuda, cuda:N or mps")
         return choice
-    import sys
-
     gpu_files = any(Path(p).exists() for p in ("/dev/nvidia0", "/dev/nvidiactl", "/dev/kfd"))
     if not gpu_files and sys.platform != "darwin":
         return "cpu"

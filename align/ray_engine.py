@@ -129,7 +129,11 @@ class BatchEncoder:
 
 
 class _Worker:
-    """Shared set-up of the actors: one torch/BLAS thread per CPU actor, the encoder, the detector."""
+    """Shared set-up of the actors: one torch/BLAS thread per CPU actor, the encoder, the detector.
+
+    A user-facing error (`AlignError`: a model missing on this node, say) does not kill the actor: it
+    goes back to the driver in the batch's ``error`` column and is raised there as itself (Ray would
+    hand the driver only its text)."""
 
     def __init__(self, factory: EncoderFactory, store, detector: str, device: str) -> None:
         if device == "cpu":
@@ -137,15 +141,30 @@ class _Worker:
         from .embed import quiet_libraries
 
         quiet_libraries()
-        self.encoder = BatchEncoder(factory(), store)
-        self.detect = make_detector(detector) if detector else None
+        self.failure: AlignError | None = None
+        try:
+            self.encoder = BatchEncoder(factory(), store)
+            self.detect = make_detector(detector) if detector else None
+        except AlignError as exc:
+            self.failure = exc
 
-    def _timed(self, work) -> tuple[object, float, float]:
-        self.encoder.memo.clear()  # bounded memory: the memo lives for one batch
-        started, model_before = time.perf_counter(), self.encoder.model_seconds
-        result = work()
-        self.encoder.memo.clear()
-        return result, time.perf_counter() - started, self.encoder.model_seconds - model_before
+    def _run(self, size: int, work) -> dict:
+        """``work()`` → its output columns plus ``seconds``, ``model_seconds`` and ``error`` per row."""
+        try:
+            if self.failure is not None:
+                raise self.failure
+            self.encoder.memo.clear()  # bounded memory: the memo lives for one batch
+            started, model_before = time.perf_counter(), self.encoder.model_seconds
+            columns = work()
+            seconds = (time.perf_counter() - started) / max(size, 1)
+            model_seconds = (self.encoder.model_seconds - model_before) / max(size, 1)
+            columns.update(seconds=[seconds] * size, model_seconds=[model_seconds] * size, error=[b""] * size)
+            return columns
+        except AlignError as exc:
+            return {"error": [pickle.dumps(exc)] * size}
+        finally:
+            if self.failure is None:
+                self.encoder.memo.clear()
 
 
 class FeatureWorker(_Worker):
@@ -154,17 +173,14 @@ class FeatureWorker(_Worker):
     def __call__(self, batch: dict) -> dict:
         paths, langs = [str(p) for p in batch["path"]], [str(lang) for lang in batch["lang"]]
 
-        def work() -> list[DocFeatures]:
+        def work() -> dict:
             found: dict[tuple[str, str], DocFeatures] = {}
             for lang in dict.fromkeys(langs):
                 chosen = [p for p, l in zip(paths, langs) if l == lang]
                 found.update(((lang, f.path), f) for f in features_of_paths(chosen, lang, self.encoder))
-            return [found[(lang, path)] for path, lang in zip(paths, langs)]
+            return {"features": [pickle.dumps(found[(lang, path)]) for path, lang in zip(paths, langs)]}
 
-        features, seconds, model_seconds = self._timed(work)
-        share = 1 / max(len(paths), 1)
-        return {"path": paths, "lang": langs, "features": [pickle.dumps(f) for f in features],
-                "seconds": [seconds * share] * len(paths), "model_seconds": [model_seconds * share] * len(paths)}
+        return self._run(len(paths), work)
 
 
 class AlignWorker(_Worker):
@@ -179,7 +195,7 @@ class AlignWorker(_Worker):
         jobs = [Job(str(r), str(a), str(d), str(k)) for r, a, d, k in
                 zip(batch["ru"], batch["az"], batch["doc"], batch["key"])]
 
-        def work() -> list[dict]:
+        def work() -> dict:
             t0, model_before = time.perf_counter(), self.encoder.model_seconds
             self.encoder.encode([t for job in jobs for t in _unit_texts(job)])
             # each record carries its share of the batch's shared embedding step
@@ -190,10 +206,17 @@ class AlignWorker(_Worker):
             for record in records:
                 record["seconds"] = round(record["seconds"] + share, 4)
                 record["model_seconds"] = round(record["model_seconds"] + model_share, 4)
-            return records
+            return {"key": [job.key for job in jobs],
+                    "record": [json.dumps(r, ensure_ascii=False) for r in records]}
 
-        records, _, _ = self._timed(work)
-        return {"key": [job.key for job in jobs], "record": [json.dumps(r, ensure_ascii=False) for r in records]}
+        return self._run(len(jobs), work)
+
+
+def _raise_failure(batch: dict) -> None:
+    """Raise the first user-facing error an actor sent back in this batch, if any."""
+    for blob in batch["error"]:
+        if blob:
+            raise pickle.loads(blob)
 
 
 def _unit_texts(job: Job) -> list[str]:
@@ -313,17 +336,6 @@ def _actor_options(run: _RayRun, items: int) -> dict:
     return options
 
 
-def _unwrap(exc: BaseException | None) -> AlignError | None:
-    """The user-facing error inside a Ray error (a ModelError raised in an actor, say), if any."""
-    seen = set()
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        if isinstance(exc, AlignError):
-            return exc
-        exc = getattr(exc, "cause", None) or exc.__cause__
-    return None
-
-
 def _pair_with_ray(ray, pages: list[tuple[str, str]], run: _RayRun, factory, store, detector: str,
                    settings: PairingSettings | None, ru_paths, az_paths, timing: dict, bar) -> PairingResult:
     ds = ray.data.from_items([{"path": p, "lang": lang} for p, lang in pages])
@@ -331,6 +343,7 @@ def _pair_with_ray(ray, pages: list[tuple[str, str]], run: _RayRun, factory, sto
         factory=factory, store=store, detector="", device=run.device), **_actor_options(run, len(pages)))
     features: dict[str, DocFeatures] = {}
     for batch in ds.iter_batches(batch_size=None, batch_format="numpy"):
+        _raise_failure(batch)
         for blob, seconds, model_seconds in zip(batch["features"], batch["seconds"], batch["model_seconds"]):
             f = pickle.loads(blob)
             features[f"{f.lang}\x00{f.path}"] = f
@@ -351,6 +364,7 @@ def _align_with_ray(ray, todo: list[Job], run: _RayRun, factory, store, detector
         **_actor_options(run, len(todo)))
     by_key = {j.key: j for j in todo}
     for batch in ds.iter_batches(batch_size=None, batch_format="numpy"):
+        _raise_failure(batch)
         for key, text in zip(batch["key"], batch["record"]):
             record = json.loads(str(text))
             write_record(record, work_file(work_dir, by_key[str(key)]))
@@ -417,10 +431,7 @@ def run_corpus_ray(
         return _run(ray, run, factory, ru_root, az_root, out, ru_paths, az_paths, pairs_tsv=pairs_tsv,
                     level=level, filters=filters, detector=detector, pairing=pairing, cache_dir=cache_dir,
                     progress=progress, started=started)
-    except ray.exceptions.RayError as exc:
-        inner = _unwrap(exc)
-        if inner is not None:
-            raise inner from None
+    except ray.exceptions.RayError as exc:  # not a user-facing error: a bug, or the cluster failing
         first = (str(exc).strip().splitlines() or [type(exc).__name__])[0]
         raise AlignError(f"the Ray run failed: {first}") from exc
     finally:

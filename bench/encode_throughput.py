@@ -132,63 +132,53 @@ def embedded_texts(out: Path, ru_root: Path, az_root: Path, device: str) -> tupl
     return list(units), every
 
 
-def raw_rate(texts: list[str], device: str, threads: int) -> float:
-    """Texts per second of `SentenceTransformer.encode` over ``texts`` (model loaded beforehand)."""
+def _raw_share(texts: list[str], device: str, grouped: bool, threads: int, barrier, results) -> None:
     import torch
 
-    from align.models import model_prompt_name, resolve_model
-
-    torch.set_num_threads(threads)
-    path = resolve_model(None)
-    model = load_sentence_transformer(path, device)
-    batch = 32
-    if device.startswith("cuda"):
-        model, batch = model.half(), 128
-    kwargs = {"prompt_name": model_prompt_name(path)}
-    model.encode(texts[:8], batch_size=batch, **kwargs)  # warm-up
-    if device.startswith("cuda"):
-        torch.cuda.synchronize()
-    started = time.perf_counter()
-    model.encode(texts, batch_size=batch, normalize_embeddings=True, show_progress_bar=False, **kwargs)
-    if device.startswith("cuda"):
-        torch.cuda.synchronize()
-    return len(texts) / (time.perf_counter() - started)
-
-
-def _raw_share(texts: list[str], device: str, grouped: bool, barrier, results) -> None:
     from align.corpus import pin_threads
-
-    pin_threads()
     from align.models import model_prompt_name, resolve_model
 
+    if threads == 1:
+        pin_threads()
+    else:
+        torch.set_num_threads(threads)
     path = resolve_model(None)
+    cuda = device.startswith("cuda")
     if grouped:  # our Embedder: batches of equal token count
         embedder = Embedder(device=device)
         embedder.encode(texts[:8])  # load, warm-up
         encode = embedder.encode
     else:
         model = load_sentence_transformer(path, device)
+        batch = 32
+        if cuda:
+            model, batch = model.half(), 128
         kwargs = {"prompt_name": model_prompt_name(path)}
-        model.encode(texts[:8], batch_size=32, **kwargs)  # warm-up
+        model.encode(texts[:8], batch_size=batch, **kwargs)  # warm-up
 
         def encode(chunk):
-            return model.encode(chunk, batch_size=32, normalize_embeddings=True, show_progress_bar=False, **kwargs)
+            return model.encode(chunk, batch_size=batch, normalize_embeddings=True, show_progress_bar=False, **kwargs)
     barrier.wait()
+    if cuda:
+        torch.cuda.synchronize()
     started = time.perf_counter()
     encode(texts)
+    if cuda:
+        torch.cuda.synchronize()
     results.put(time.perf_counter() - started)
 
 
-def raw_rate_processes(texts: list[str], device: str, processes: int, grouped: bool = False) -> float:
+def raw_rate(texts: list[str], device: str, processes: int, threads: int = 1, grouped: bool = False) -> float:
     """Texts per second of `SentenceTransformer.encode` (``grouped``: of `Embedder.encode`) in
-    ``processes`` one-thread processes, each encoding its share of ``texts`` at the same time
-    (models loaded first; wall = the slowest)."""
+    ``processes`` processes of ``threads`` threads, each encoding its share of ``texts`` at the same
+    time (models loaded first; wall = the slowest). Never in this process, which holds no model."""
     import multiprocessing
 
     ctx = multiprocessing.get_context("spawn")
     barrier, results = ctx.Barrier(processes), ctx.Queue()
     shares = [texts[i::processes] for i in range(processes)]
-    workers = [ctx.Process(target=_raw_share, args=(share, device, grouped, barrier, results)) for share in shares]
+    workers = [ctx.Process(target=_raw_share, args=(share, device, grouped, threads, barrier, results))
+               for share in shares]
     for w in workers:
         w.start()
     seconds = [results.get() for _ in workers]
@@ -316,11 +306,11 @@ def main() -> None:
             print(f"texts embedded: {len(texts)} ({len(units)} units + {len(texts) - len(units)} concatenations); "
                   f"{report['pairs']} pairs, {report['rows']['aligned']} aligned rows")
         line.append(note(f"local engine ({args.workers} workers)", len(texts) / wall))
-        line.append(note(f"raw encode (1 process x {args.workers} threads)", raw_rate(texts, device, args.workers)))
+        line.append(note(f"raw encode (1 process x {args.workers} threads)", raw_rate(texts, device, 1, args.workers)))
         if parallel > 1:
-            line.append(note(f"raw encode ({parallel} processes x 1 thread)", raw_rate_processes(texts, device, parallel)))
-            line.append(note(f"Embedder.encode alone ({parallel} processes x 1 thread)",
-                             raw_rate_processes(texts, device, parallel, grouped=True)))
+            line.append(note(f"raw encode ({parallel} processes x 1 thread)", raw_rate(texts, device, parallel)))
+        line.append(note(f"Embedder.encode alone ({parallel} processes x {args.workers // parallel} threads)",
+                         raw_rate(texts, device, parallel, args.workers // parallel, grouped=True)))
         if use_ray:
             wall, peak, startup = run_ray(pool, work / "ray", args.workers, device, filters)
             peaks["ray"] = max(peaks["ray"], peak)
@@ -332,7 +322,7 @@ def main() -> None:
 
     best = {key: max(values) for key, values in rates.items()}
     raw = max(v for k, v in best.items() if k.startswith("raw encode"))
-    alone = best.get(f"Embedder.encode alone ({parallel} processes x 1 thread)")
+    alone = best.get(f"Embedder.encode alone ({parallel} processes x {args.workers // parallel} threads)")
     print(f"best of {args.rounds} rounds; raw rate = the better raw set-up: {raw:.1f} texts/s")
     for key, value in best.items():
         if key.startswith(("local", "ray")):
