@@ -363,15 +363,42 @@ def margin_levels(S: np.ndarray, start: np.ndarray, m: int, ru_hub: np.ndarray, 
     return {"floor": floor, "top": top, "mutual_best": int(len(top_vals))}
 
 
-def cosine_levels(ru: np.ndarray, az: np.ndarray) -> dict:
+def cosine_levels(ru: np.ndarray, az: np.ndarray, exact_cells: int = 4_000_000, sample: int = 1000,
+                  window: int = 64) -> dict:
     """Cosine levels of the body, to judge captions: ``low`` = the median of all pairs (mostly wrong),
-    ``high`` = the median of mutual-best pairs (mostly right)."""
-    sim = ru @ az.T
-    best_r, best_c = sim.argmax(axis=1), sim.argmax(axis=0)
-    mutual = [sim[i, best_r[i]] for i in range(len(ru)) if best_c[best_r[i]] == i]
-    low = float(np.median(sim))
+    ``high`` = the median of mutual-best pairs (mostly right).
+
+    Exact up to ``exact_cells`` pairs. Longer bodies are sampled so time and memory stay linear:
+    ``low`` from ``sample`` evenly spaced rows × as many columns, ``high`` from those rows' mutual
+    bests within ``window`` units of their proportional position on the other side.
+    """
+    n, m = len(ru), len(az)
+    if n * m <= exact_cells:
+        sim = ru @ az.T
+        best_r, best_c = sim.argmax(axis=1), sim.argmax(axis=0)
+        mutual = [sim[i, best_r[i]] for i in range(n) if best_c[best_r[i]] == i]
+        low = float(np.median(sim))
+    else:
+        rows = np.unique(np.linspace(0, n - 1, min(n, sample)).astype(np.int64))
+        cols = np.unique(np.linspace(0, m - 1, min(m, sample)).astype(np.int64))
+        low = float(np.median(ru[rows] @ az[cols].T))
+        mutual = [value for r in rows for value in [_windowed_mutual_best(ru, az, int(r), window)] if value is not None]
     high = float(np.median(mutual)) if mutual else low + 0.1
     return {"low": low, "high": max(high, low + 0.02)}
+
+
+def _windowed_mutual_best(ru: np.ndarray, az: np.ndarray, r: int, window: int) -> float | None:
+    """Cosine of ru[r]'s best az unit near its proportional position, if ru[r] is that unit's best too."""
+    n, m = len(ru), len(az)
+    centre = r * m // n
+    c0, c1 = max(0, centre - window), min(m, centre + window + 1)
+    sims = az[c0:c1] @ ru[r]
+    c = c0 + int(sims.argmax())
+    back = c * n // m
+    r0, r1 = max(0, back - window), min(n, back + window + 1)
+    if not r0 <= r < r1 or r0 + int((ru[r0:r1] @ az[c]).argmax()) != r:
+        return None
+    return float(sims.max())
 
 
 # --------------------------------------------------------------------------- structure

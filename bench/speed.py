@@ -2,6 +2,7 @@
 
     python bench/speed.py                    # 20,000 × 20,000 sentence vectors (the target: ≤ 2 s, ≤ 1 GB)
     python bench/speed.py --sizes 1000 5000 20000 --kernel
+    python bench/speed.py --units            # the whole article path, `align_units`, with captions
 
 The vectors have realistic structure: 384-d, a strong common direction so that unrelated pairs have
 cosine ≈ 0.75–0.8 and translations ≈ 0.9 (as with multilingual-e5-small), 1-1 beads mixed with
@@ -104,6 +105,42 @@ def run(n: int) -> None:
           flush=True)
 
 
+class VectorLookup:
+    """An encoder over precomputed vectors: text "ru 12" → the 12th ru vector (no model time)."""
+
+    name = "synthetic|speed"
+
+    def __init__(self, ru: np.ndarray, az: np.ndarray) -> None:
+        self.vectors = {"ru": ru, "az": az}
+
+    def encode(self, texts) -> np.ndarray:
+        rows = [self.vectors[t.split()[0]][int(t.split()[1])] for t in texts]
+        return np.stack(rows) if rows else np.zeros((0, 384), np.float32)
+
+
+def run_units(n: int, captions: int = 4) -> None:
+    """`align_units` (title, captions, body) on synthetic units: time and peak memory."""
+    from align.aligner import align_units
+    from align.types import Unit
+
+    ru, az, ru_par, az_par, _ = synthetic(n + captions)
+
+    def units(side: str, vecs: np.ndarray, par: list[int]) -> list[Unit]:
+        kinds = ["caption"] * captions + ["sentence"] * (len(vecs) - captions)
+        return [Unit(k, kind, f"{side} {k}", par[k], k) for k, kind in enumerate(kinds)]
+
+    ru_units, az_units = units("ru", ru, ru_par), units("az", az, az_par)
+    encoder = VectorLookup(ru, az)
+    align_units(ru_units[:700], az_units[:700], encoder)  # compiled kernels
+    rss_before = peak_rss_mb()
+    started, cpu = time.perf_counter(), time.process_time()
+    links = align_units(ru_units, az_units, encoder)
+    elapsed, cpu = time.perf_counter() - started, time.process_time() - cpu
+    covered = sum(len(l.ru) for l in links) == len(ru_units) and sum(len(l.az) for l in links) == len(az_units)
+    print(f"align_units {len(ru):6d} × {len(az):6d}  {elapsed:6.2f} s (CPU {cpu:5.2f} s)   "
+          f"peak RSS {peak_rss_mb():7.1f} MB (before: {rss_before:6.1f})   every unit once: {covered}", flush=True)
+
+
 def kernel_comparison(n: int = 150) -> None:
     """The same DP kernel, compiled and interpreted, on an n × n full band."""
     from align.aligner import DEFAULT, prepare
@@ -130,13 +167,15 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[20000])
     parser.add_argument("--kernel", action="store_true", help="also compare the compiled and interpreted DP kernel")
+    parser.add_argument("--units", action="store_true",
+                        help="time `align_units` (the whole article path, captions included) instead")
     args = parser.parse_args(argv)
     from threadpoolctl import threadpool_info
 
     threads = max((p.get("num_threads", 1) for p in threadpool_info()), default=1)
     print(f"align_vectors on synthetic 384-d vectors (BLAS threads: {threads})")
     for n in args.sizes:
-        run(n)
+        run_units(n) if args.units else run(n)
     if args.kernel:
         kernel_comparison()
     return 0

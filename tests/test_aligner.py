@@ -275,3 +275,22 @@ def test_long_input_is_fast_and_right():
                   and l.az[0] == l.ru[0] - (l.ru[0] > 100) - (l.ru[0] > 1700))
     assert correct >= 0.99 * (n - 2)
     assert elapsed < 10.0
+
+
+def test_caption_levels_sampled_agree_with_exact_on_long_bodies():
+    """Long bodies get sampled caption levels (linear memory); they must match the exact ones."""
+    from align.aligner import cosine_levels
+
+    rng = np.random.default_rng(3)
+    n, dim = 900, 48
+    common = rng.normal(size=dim)
+    facts = rng.normal(size=(n, dim))
+    ru = facts + 2.0 * common + 0.3 * rng.normal(size=(n, dim))
+    az = facts + 2.0 * common + 0.3 * rng.normal(size=(n, dim))
+    ru /= np.linalg.norm(ru, axis=1, keepdims=True)
+    az /= np.linalg.norm(az, axis=1, keepdims=True)
+    exact = cosine_levels(ru, az)
+    sampled = cosine_levels(ru, az, exact_cells=0, sample=200, window=16)
+    assert exact["high"] - exact["low"] > 0.1
+    assert abs(sampled["low"] - exact["low"]) < 0.01
+    assert abs(sampled["high"] - exact["high"]) < 0.01
