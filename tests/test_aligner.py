@@ -112,7 +112,9 @@ def test_each_bead_type_is_found(bead):
 
 
 def test_insertions_and_deletions_become_nulls():
-    beads = filler(0, 5) + [([[200]], [])] + filler(5, 5) + [([], [[201]])] + filler(10, 4) + [([[202]], []), ([], [[203]])]
+    # apart from each other (a deletion next to an insertion is the case of the next test)
+    beads = (filler(0, 5) + [([[200]], [])] + filler(5, 5) + [([], [[201]])] + filler(10, 4) + [([[202]], [])]
+             + filler(14, 3) + [([], [[203]])])
     links, gold, ru, az = body_links(beads)
     assert pairs(links) == set(gold)
     nulls = [l for l in links if l.is_null]
