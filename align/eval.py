@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import csv
 import re
+import unicodedata
 from collections import defaultdict
 from pathlib import Path
 from typing import Iterable, Sequence
@@ -274,3 +275,130 @@ def read_gold_pairs(path: str | Path) -> list[tuple[str, str]]:
             pairs.append((cells[0], cells[1]))
     return pairs
 
+
+# --------------------------------------------------------------------------- page level, by text cover
+def _word_spans(needle: str, hay: str) -> list[int]:
+    """Start offsets of ``needle`` in ``hay`` where it begins and ends at word boundaries."""
+    spots, start = [], hay.find(needle) if needle else -1
+    while start >= 0:
+        end = start + len(needle)
+        if (start == 0 or not hay[start - 1].isalnum()) and (end == len(hay) or not hay[end].isalnum()):
+            spots.append(start)
+        start = hay.find(needle, start + 1)
+    return spots
+
+
+def _contains(hay: str, needle: str) -> bool:
+    return bool(needle) and bool(_word_spans(needle, hay))
+
+
+def _leftover(text: str, pieces: Sequence[str]) -> str:
+    """``text`` with one word-bounded occurrence of each piece (longest first) blanked out."""
+    for piece in sorted(pieces, key=len, reverse=True):
+        spots = _word_spans(piece, text)
+        if spots:
+            text = text[: spots[0]] + " " * len(piece) + text[spots[0] + len(piece):]
+    return text
+
+
+def _has_content(text: str) -> bool:
+    return any(ch.isalnum() for ch in text)
+
+
+PIECE_SHARE_GAP = 0.3  # a piece of a gold pair: its two sides take similar shares of the gold texts
+
+
+def _rest(text: str, pieces: Sequence[str]) -> str:
+    """What is left of ``text`` once ``pieces`` are blanked out (`_leftover`): single-spaced, or ``""``
+    when no letter or digit is left."""
+    left = " ".join(_leftover(text, pieces).split())
+    return left if _has_content(left) else ""
+
+
+def page_text_key(text: str) -> str:
+    """Texts as the page-level cover match compares them: invisible format characters (zero-width
+    space, soft hyphen, BOM: Unicode category Cf) removed, whitespace collapsed, case folded."""
+    return " ".join("".join(ch for ch in text if unicodedata.category(ch) != "Cf").split()).casefold()
+
+
+def match_pairs_cover(test_pairs: Sequence[tuple[str, str]], gold_pairs: Sequence[tuple[str, str]]
+                      ) -> tuple[list[bool], list[bool]]:
+    """Which test pairs are correct and which gold pairs are found, by text cover (`score_pairs_cover`).
+
+    Returns two lists parallel to the inputs; pairs with an empty side are ``False`` on both lists.
+    """
+    test = [(page_text_key(r), page_text_key(a)) for r, a in test_pairs]
+    gold = [(page_text_key(r), page_text_key(a)) for r, a in gold_pairs]
+    full = lambda p: bool(p[0] and p[1])  # noqa: E731
+    parts: dict[int, list[tuple[str, str]]] = defaultdict(list)  # gold index → parts of correct rows in it
+    whole_in_row: set[int] = set()  # gold pairs held whole by a correct row
+    correct = []
+
+    def homes_of(ru: str, az: str) -> list[int]:
+        """Gold pairs that hold both texts as a piece (similar shares of their two sides)."""
+        return [k for k, g in enumerate(gold) if full(g) and _contains(g[0], ru) and _contains(g[1], az)
+                and abs(len(ru) / len(g[0]) - len(az) / len(g[1])) <= PIECE_SHARE_GAP]
+
+    for t in test:
+        if not full(t):
+            correct.append(False)
+            continue
+        whole = [k for k, g in enumerate(gold) if full(g) and _contains(t[0], g[0]) and _contains(t[1], g[1])]
+        ru_left = _rest(t[0], [gold[k][0] for k in whole])
+        az_left = _rest(t[1], [gold[k][1] for k in whole])
+        homes = homes_of(ru_left, az_left) if ru_left and az_left else []
+        ok = (not ru_left and not az_left) or bool(homes)
+        if ok:
+            whole_in_row.update(whole)
+            for k in homes:
+                parts[k].append((ru_left, az_left))
+            for k in homes_of(*t) if whole else []:  # a row equal to one gold pair may be a piece of another
+                parts[k].append(t)
+        correct.append(ok)
+    found = []
+    for k, g in enumerate(gold):
+        if not full(g):
+            found.append(False)
+            continue
+        pieces = parts.get(k, [])
+        covered = bool(pieces) and not _rest(g[0], [p[0] for p in pieces]) and not _rest(g[1], [p[1] for p in pieces])
+        found.append(k in whole_in_row or covered)
+    return correct, found
+
+
+def score_pairs_cover(test_pairs: Sequence[tuple[str, str]], gold_pairs: Sequence[tuple[str, str]]) -> dict:
+    """Page-level pair precision/recall by text cover: rows finer or coarser than the gold's pairs are
+    right, rows carrying any text from outside (site noise, an unpaired sentence) are wrong.
+
+    Texts are compared as `page_text_key` gives them; "A lies in B" means A occurs in B starting and ending at
+    word boundaries. Only pairs with two non-empty sides count.
+
+    * A test row is **correct** when, once the gold pairs lying whole in it (both texts) are blanked
+      out of its two texts, either no letter or digit is left on either side (the row unites whole
+      gold pairs), or what is left on each side lies in one and the same gold pair (the row, or its
+      rest, is a finer piece of that pair: NTREX lines holding two sentences, a merged gold pair the
+      aligner split back) and takes similar shares of its two texts (the shares of characters differ
+      by at most `PIECE_SHARE_GAP`, 0.3). Pieces of one gold pair are otherwise trusted to be paired
+      right (finer gold does not exist).
+    * A gold pair is **found** when a correct row holds it whole, or the pieces of correct rows that
+      lie in it cover both of its texts (blanked out, they leave no letter or digit). A row equal to one
+      gold pair is also a piece of any other it lies in (a caption repeating a body sentence).
+
+    Unlike the lax match of `score_pairs`, a row whose ru is a gold text while its az holds that
+    gold text plus a glued dateline or teaser is wrong here.
+    """
+    correct, found = match_pairs_cover(test_pairs, gold_pairs)
+    n_test = sum(1 for r, a in test_pairs if page_text_key(r) and page_text_key(a))
+    n_gold = sum(1 for r, a in gold_pairs if page_text_key(r) and page_text_key(a))
+    out = {"precision": _ratio(sum(correct), n_test), "recall": _ratio(sum(found), n_gold),
+           "test_pairs": n_test, "gold_pairs": n_gold, "correct": sum(correct), "found": sum(found)}
+    out["f1"] = _f1(out["precision"], out["recall"])
+    return out
+
+
+def score_page_tsv_cover(tsv_path: str | Path, gold_pairs: Sequence[tuple[str, str]], *,
+                         kept_only: bool = True) -> dict:
+    """`score_pairs_cover` of an aligner TSV's rows (``keep`` = 1 only, unless ``kept_only`` is False)."""
+    rows = read_tsv_rows(tsv_path)
+    pairs = [(r["ru"], r["az"]) for r in rows if not kept_only or r.get("keep", "1") == "1"]
+    return score_pairs_cover(pairs, gold_pairs)

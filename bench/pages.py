@@ -389,6 +389,167 @@ def build_pool(
     return Pool(ru_dir, az_dir, gold, sorted(ru_only), sorted(az_only), kinds)
 
 
+# ---------------------------------------------------------------- one article page with site noise
+
+RUBRICS = [("Политика", "Siyasət"), ("Экономика", "İqtisadiyyat"), ("Общество", "Cəmiyyət"),
+           ("В мире", "Dünya"), ("Спорт", "İdman"), ("Культура", "Mədəniyyət"), ("Происшествия", "Hadisə")]
+AUTHORS = [("Лейла Гасанова", "Leyla Həsənova"), ("Эльчин Алиев", "Elçin Əliyev"),
+           ("Нигяр Мамедова", "Nigar Məmmədova"), ("Фарид Джафаров", "Fərid Cəfərov")]
+RU_MONTHS_FULL = RU_MONTHS_GEN  # "6 декабря"
+AZ_MONTHS_FULL = AZ_MONTHS  # "6 dekabr"
+
+
+@dataclass
+class PageContent:
+    """What an article page says: the text a cleaner should keep, nothing else."""
+
+    title: str
+    captions: list[str]
+    paragraphs: list[str]
+
+
+@dataclass
+class SiteNoise:
+    """The furniture around one article on one page (`render_site_page`); every choice is explicit."""
+
+    style: str = "sputnik"  # "sputnik" (Sputnik Azərbaycan) | "report" (Report.az-like)
+    day: date = date(2023, 12, 6)
+    city: int = 0  # index into CITIES
+    credit: int = 0  # index into CREDITS / AZ_CREDITS
+    rubric: int = 0  # index into RUBRICS
+    insert_at: int = 2  # body paragraph before which the embedded block goes
+    repeat_caption: bool = False  # Sputnik: the main photo's credit+caption again inside the body
+    crosslink: str | None = None  # Sputnik: the other language's headline of this story, as an alt text
+    teasers: list[tuple[str, str, date]] = field(default_factory=list)  # (image alt, headline, date) of other stories
+    teaser_lines: int = 1  # Report: "Читайте также: <headline>" on one line, or label and headline on two
+    byline: str | None = None  # Report: "Автор: …" line under the title
+    title_marker: str = ""  # Report: " - ФОТО" glued to the headline
+    timestamp: str = "numeric"  # Report: "06.12.2023, 12:47" ("numeric") or "6 декабря 2023, 12:47" ("words")
+    dateline: bool = True  # a dateline opens a body paragraph
+    views: int = 0  # a view counter line
+
+
+@dataclass
+class SitePage:
+    """A rendered page and the noise it holds: ``(kind, text)`` per noise line or glued noise piece."""
+
+    text: str
+    noise: list[tuple[str, str]]
+
+
+def render_site_page(content: PageContent, lang: str, noise: SiteNoise) -> SitePage:
+    """One page as plain text lines, as copied from a browser (see `PageContent`, `SiteNoise`).
+
+    Sputnik: section line, headline, "© credit<caption>", "<caption> - Sputnik Азербайджан, 1920,
+    dd.mm.yyyy", "Подписаться", lead, "БАКУ, 6 дек - Sputnik. " dateline on the second paragraph, an
+    embedded block (photo, cross-link), related-news teasers (alt text, rubric, headline), footer.
+    Report: rubric, headline (maybe " - ФОТО"), timestamp, byline, captions each followed by a
+    "Фото: …" credit line, "Баку. 6 декабря. REPORT.AZ/" dateline, a "read also" teaser, subscribe,
+    share, counter and copyright lines.
+    """
+    ru = lang == "ru"
+    lines: list[str] = []
+    found: list[tuple[str, str]] = []
+
+    def junk(kind: str, text: str) -> None:
+        lines.append(text)
+        found.append((kind, text))
+
+    paragraphs = list(content.paragraphs)
+    if noise.style == "sputnik":
+        _sputnik_page(content, paragraphs, ru, noise, lines, found, junk)
+    elif noise.style == "report":
+        _report_page(content, paragraphs, ru, noise, lines, found, junk)
+    else:
+        raise ValueError(f"unknown site style {noise.style!r}")
+    return SitePage("\n".join(lines) + "\n", found)
+
+
+def _stamp(ru: bool, day: date) -> str:
+    return f" - Sputnik {'Азербайджан' if ru else 'Azərbaycan'}, 1920, {day:%d.%m.%Y}"
+
+
+def _sputnik_page(content, paragraphs, ru, noise, lines, found, junk) -> None:
+    nav = "Новости" if ru else "Xəbərlər"
+    credit = (CREDITS if ru else AZ_CREDITS)[noise.credit]
+    stamp = _stamp(ru, noise.day)
+    junk("navigation", nav)
+    lines += ["", content.title, ""]
+    captions = content.captions
+    if captions:
+        lines += [f"{credit}{captions[0]}", f"{captions[0]}{stamp}"]
+        found += [("photo-credit", credit), ("alt-text", stamp.strip(" -"))]
+    else:
+        lines.append(f"{content.title}{stamp}")
+        found.append(("alt-text", stamp.strip(" -")))
+    junk("subscribe", "Подписаться" if ru else "Abunə ol")
+    if noise.dateline and paragraphs:
+        city = CITIES[noise.city][0 if ru else 1]
+        month = RU_MONTHS[noise.day.month - 1] if ru else AZ_MONTHS[noise.day.month - 1]
+        dateline = f"{city}, {noise.day.day} {month} - Sputnik."
+        at = 1 if len(paragraphs) > 1 else 0
+        paragraphs[at] = f"{dateline} {paragraphs[at]}"
+        found.append(("dateline", dateline))
+    embedded: list[str] = []
+    if captions and noise.repeat_caption:
+        embedded.append(f"{credit}{captions[0]}")
+        found.append(("photo-credit", credit))
+    for caption in captions[1:]:
+        embedded += [f"{credit}{caption}", f"{caption}{stamp}", caption]
+        found += [("photo-credit", credit), ("alt-text", stamp.strip(" -"))]
+    if noise.crosslink:
+        embedded.append(f"{noise.crosslink}{stamp}")
+        found.append(("crosslink", noise.crosslink))
+    at = min(noise.insert_at, len(paragraphs))
+    lines += paragraphs[:at] + embedded + paragraphs[at:]
+    for alt, headline, day in noise.teasers:
+        lines += [f"{alt}{_stamp(ru, day)}", nav, headline]
+        found += [("related-news", alt), ("navigation", nav), ("related-news", headline)]
+    junk("navigation", nav)
+    junk("navigation", "Лента новостей" if ru else "Xəbər lenti")
+    junk("counter", str(noise.views))
+
+
+def _report_page(content, paragraphs, ru, noise, lines, found, junk) -> None:
+    day = noise.day
+    junk("navigation", RUBRICS[noise.rubric][0 if ru else 1])
+    lines.append(content.title + noise.title_marker)
+    if noise.title_marker:
+        found.append(("title-marker", noise.title_marker.strip(" -")))
+    if noise.timestamp == "words":
+        month = RU_MONTHS_FULL[day.month - 1] if ru else AZ_MONTHS_FULL[day.month - 1]
+        junk("timestamp", f"{day.day} {month} {day.year}, 12:47")
+    else:
+        junk("timestamp", f"{day:%d.%m.%Y}, 12:47")
+    if noise.byline:
+        junk("byline", noise.byline)
+    for caption in content.captions:
+        lines.append(caption)
+        junk("photo-credit", "Фото: Report" if ru else "Foto: Report")
+    if noise.dateline and paragraphs:
+        month = RU_MONTHS_FULL[day.month - 1] if ru else AZ_MONTHS_FULL[day.month - 1]
+        city = ("Баку" if ru else "Bakı")
+        dateline = f"{city}. {day.day} {month}. REPORT.AZ/"
+        paragraphs[0] = f"{dateline} {paragraphs[0]}"
+        found.append(("dateline", dateline))
+    teaser: list[str] = []
+    for _, headline, _ in noise.teasers[:1]:
+        label = "Читайте также" if ru else "Həmçinin oxuyun"
+        if noise.teaser_lines == 1:
+            teaser.append(f"{label}: {headline}")
+            found.append(("read-also", f"{label}: {headline}"))
+        else:
+            teaser += [label, headline]
+            found += [("read-also", label), ("read-also", headline)]
+    at = min(noise.insert_at, len(paragraphs))
+    lines += paragraphs[:at] + teaser + paragraphs[at:]
+    junk("subscribe", "Подписывайтесь на наш канал в Telegram" if ru else "Telegram kanalımıza abunə olun")
+    junk("social", "Поделиться" if ru else "Paylaş")
+    junk("counter", str(noise.views))
+    junk("copyright", "© 2014–2023 Report.az. Все права защищены." if ru
+         else "© 2014–2023 Report.az. Bütün hüquqlar qorunur.")
+
+
 # ---------------------------------------------------------------- encoders for benches and tests
 
 
