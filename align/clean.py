@@ -1,7 +1,8 @@
 """Cleaning a :class:`RawPage` into an :class:`Article`: drop site noise, find title, captions, body.
 
 The rules live in data tables (:data:`NOISE_LINES`, :data:`DATELINES`, :data:`KNOWN_CREDITS`,
-:data:`ALT_TEXT`), grouped by site family; the code only walks the page once and applies them.
+:data:`ALT_TEXT`, :data:`TITLE_STAMPS`, :data:`TEASER_HEADINGS`, :data:`MONTH_NAMES`), grouped by
+site family; the code finds the article's date (:func:`article_date`), then walks the page once.
 Every dropped line — or dropped part of a line (a photo credit glued to a caption, a dateline, an
 alt-text suffix) — is recorded in ``Article.removed`` with its reason:
 
@@ -24,6 +25,40 @@ from align.types import Article, Block, InputError, RawPage, Removed
 
 # ── rule tables ──────────────────────────────────────────────────────────────────────────────
 
+# Dates and times as news sites print them: "06.12.2023", "2023-12-06", "6 декабря 2023",
+# "06 Dekabr 2023", "12:47", "12:45 (UTC +04:00)". Month names: full, genitive and abbreviated.
+MONTH_NAMES: dict[int, tuple[str, ...]] = {
+    1: ("январь", "января", "янв", "yanvar", "yan", "january", "jan"),
+    2: ("февраль", "февраля", "фев", "fevral", "fev", "february", "feb"),
+    3: ("март", "марта", "мар", "mart", "mar", "march"),
+    4: ("апрель", "апреля", "апр", "aprel", "apr", "april"),
+    5: ("май", "мая", "may"),
+    6: ("июнь", "июня", "июн", "iyun", "iyn", "june", "jun"),
+    7: ("июль", "июля", "июл", "iyul", "iyl", "july", "jul"),
+    8: ("август", "августа", "авг", "avqust", "avq", "august", "aug"),
+    9: ("сентябрь", "сентября", "сент", "сен", "sentyabr", "sen", "september", "sept", "sep"),
+    10: ("октябрь", "октября", "окт", "oktyabr", "okt", "october", "oct"),
+    11: ("ноябрь", "ноября", "ноя", "noyabr", "noy", "november", "nov"),
+    12: ("декабрь", "декабря", "дек", "dekabr", "dek", "december", "dec"),
+}
+_MONTH_NUMBER = {name: number for number, names in MONTH_NAMES.items() for name in names}
+_MONTH = "(?:" + "|".join(sorted(_MONTH_NUMBER, key=len, reverse=True)) + r")\b\.?"
+_DATE = (
+    rf"(?:\d{{1,2}}[./-]\d{{1,2}}[./-]\d{{4}}|\d{{4}}-\d{{2}}-\d{{2}}"
+    rf"|\d{{1,2}}\s+{_MONTH},?\s+\d{{4}}(?:\s*г\.|\s+года)?)"
+)
+_TIME = r"\d{1,2}:\d{2}(?:\s*\((?:UTC|GMT)\s*[+-]\s*\d{1,2}(?::\d{2})?\))?"
+_DATE_TIME = rf"{_DATE}(?:(?:\s*[,|/•·]\s*|\s+)(?:(?:в|saat)\s+)?{_TIME})?"
+_DATE_LABEL = r"(?:Дата|Опубликовано|Tarix|Dərc (?:olunub|edilib)|Yayımlanıb|Published)\s*:?\s*"
+
+# Rubrics (site sections): a line of its own, or before the date on a timestamp line.
+RUBRICS: tuple[str, ...] = (
+    "Политика", "Экономика", "Общество", "В мире", "Спорт", "Культура", "Происшествия", "Бизнес",
+    "Siyasət", "Xarici siyasət", "Daxili siyasət", "İqtisadiyyat", "Cəmiyyət", "Dünya", "İdman",
+    "Mədəniyyət", "Hadisə", "Hadisələr", "Biznes", "Region",
+)
+_RUBRIC = "(?:" + "|".join(re.escape(r) for r in RUBRICS) + ")"
+
 # Whole lines that are site furniture, per site family and reason. Each entry is a regex matched
 # against the whole line, case-insensitively; an optional trailing ":"/"→"/"»" is allowed.
 NOISE_LINES: dict[str, dict[str, list[str]]] = {
@@ -39,14 +74,16 @@ NOISE_LINES: dict[str, dict[str, list[str]]] = {
             "Daxil ol", "Giriş", "Qeydiyyat", "Ana səhifə",
         ],
         "subscribe": ["Подписаться", "Подпишись", "Подписка", "Abunə ol", "Abunə olun", "Abunə"],
+        # the alt-text stamp alone on a line: "- Sputnik Azərbaycan, 1920, 06.12.2023"
+        "alt-text": [r"[-–—]?\s*Sputnik(\s+[^\W\d_]+){0,2},\s*\d{3,4},\s*\d{2}\.\d{2}\.\d{4}"],
     },
     "az-news-sites (Report.az, Trend, APA, Day.Az, AZERTAC)": {
         "navigation": [
-            "Последние новости", "Другие новости", "Похожие новости", "Новости по теме",
+            "Последние новости", "Другие новости", "Похожие новости", "Новости по теме", "Материалы по теме",
             "Son xəbərlər", "Ən son xəbərlər", "Digər xəbərlər", "Oxşar xəbərlər", "Mövzu ilə bağlı xəbərlər",
-            "Политика", "Экономика", "Общество", "В мире", "Спорт", "Культура", "Происшествия",
-            "Siyasət", "İqtisadiyyat", "Cəmiyyət", "Dünya", "İdman", "Mədəniyyət", "Hadisə", "Hadisələr",
-            "Архив", "Arxiv", "Теги", "Teqlər", "Tags",
+            r"Mövzuya (aid|görə) xəbərlər", "Ən çox oxunanlar", "Bütün xəbərləri izləyin",
+            "Читать далее", "Читать полностью", "Подробнее", r"Ardını oxu(\.\.\.|…)?",
+            *RUBRICS, "Архив", "Arxiv", "Теги", "Teqlər", "Tags",
         ],
         "read-also": [
             r"(Читайте|Смотрите) (также|еще|ещё)(\s*:.*|\s*[→»>].*)?",
@@ -54,6 +91,8 @@ NOISE_LINES: dict[str, dict[str, list[str]]] = {
             r"(Daha )?[Əə]traflı(\s*:.*|\s*[→»>].*)?", r"Həmçinin (oxuyun|oxu|bax)(\s*:.*)?",
             r"Bu barədə (daha )?ətraflı(\s*:.*)?", r"Oxu(yun)?\s*:.*", r"Mövzu ilə bağlı(\s*:.*)?",
         ],
+        "subscribe": ["Следите за нами", "Подписывайтесь на нас", "Bizi izləyin", r"Bizə abunə ol(un)?"],
+        "social": [r"Xəbəri paylaş(ın)?", r"Sosial şəbəkələrdə paylaş(ın)?", r"Поделиться (новостью|в соцсетях)"],
         "advert": ["Реклама", "Reklam", "Advertisement", "Партнерские материалы", "Tərəfdaş materialları"],
         "copyright": [
             r"©\s*\d{4}(\s*[-–]\s*\d{4})?\s+.{0,60}", r".{0,80}(Все права защищены|Bütün hüquqlar qorunur).{0,80}",
@@ -61,6 +100,18 @@ NOISE_LINES: dict[str, dict[str, list[str]]] = {
             r"1[268]\+",
         ],
         "byline": [r"(Автор|Müəllif|Источник|Mənbə)\s*:.{0,80}"],
+        # "Siyasət | 6 dekabr 2023 12:45", "Tarix: 10-05-2019 13:10 | Bölmə: Müsahibə"
+        "timestamp": [
+            rf"({_DATE_LABEL})?({_RUBRIC}\s*[|/•·,–—-]?\s*)?{_DATE_TIME}"
+            rf"(\s*\((обновлено|yenilənib)[^)]*\))?(\s*\|\s*(Bölmə|Рубрика|Раздел)\s*:.{{1,40}})?",
+            rf"{_TIME}\s*[,|/•·]?\s*{_DATE}",  # "14:26 / 23-11-2024", "12:45, 6 декабря 2023"
+            rf"(Сегодня|Вчера|Bu gün|Dünən|Today|Yesterday),?\s+(в\s+|saat\s+)?{_TIME}",
+        ],
+        # view counters: "👁 1234", "1 234 👁", "Baxış sayı: 1234", "Просмотров: 1234"
+        "counter": [
+            r"(👁\ufe0f?|👀)\s*\d[\d\s.,]*[KkКкMmМм]?", r"\d[\d\s.,]*[KkКкMmМм]?\s*(👁\ufe0f?|👀)",
+            r"(Baxış(ların)?(\s+sayı)?|Просмотр(ы|ов)?|Views?)\s*:?\s*\d[\d\s.,]*[KkКкMmМм]?",
+        ],
     },
     "generic": {
         "subscribe": [  # a short line with both a call to subscribe and a channel, in any order
@@ -86,24 +137,51 @@ NOISE_LINES: dict[str, dict[str, list[str]]] = {
     },
 }
 
-# Datelines at the start of a paragraph ("БАКУ, 6 дек - Sputnik.", "Bakı. 6 dekabr. REPORT.AZ/").
+# Headings of a block of teasers for other stories ("Oxşar xəbərlər", "Читайте также"): below the
+# title, the headline-like lines after one are related news, up to the next paragraph. (Not
+# "Новости"/"Главное": at the top of a page such a line precedes the article's own title.)
+TEASER_HEADINGS: tuple[str, ...] = (
+    r"(Читайте|Смотрите) (также|еще|ещё)", "Также читайте", r"(Ещё )?[Пп]о теме", "Новости по теме",
+    "Материалы по теме", "Другие новости", "Похожие новости", "Последние новости",
+    r"Həmçinin (oxuyun|oxu|bax)", "Oxşar xəbərlər", "Digər xəbərlər", r"Mövzu ilə bağlı( xəbərlər)?",
+    r"Mövzuya (aid|görə) xəbərlər", "Son xəbərlər", "Ən son xəbərlər",
+)
+
+# Datelines at the start of a paragraph ("БАКУ, 6 дек - Sputnik.", "Bakı. 6 dekabr. REPORT.AZ/"),
+# or alone on a line ("Bakı. Trend:", "Bakı, 28 may AZƏRTAC").
 _CITY = r"[A-ZА-ЯЁƏÖÜĞİŞÇ][\w'’-]*(?:[ -][A-ZА-ЯЁƏÖÜĞİŞÇ][\w'’-]*){0,2}"
 _DAY_MONTH = r"\d{1,2}\s+[^\W\d_]{3,9}\.?(?:\s+\d{4})?"
 _AGENCY = (
-    r"(?:Sputnik(?: Азербайджан| Azərbaycan)?|РИА Новости|ТАСС|TASS|Интерфакс|Interfax|Trend|Report(?:\.az)?|"
-    r"REPORT\.AZ|APA|АПА|AZƏRTAC|АЗЕРТАДЖ|Azertac|Day\.Az|Vesti\.az|Oxu\.az|Qafqazinfo|Anadolu|Анадолу)"
+    r"(?:Sputnik(?: Азербайджан| Azərbaycan)?|РИА Новости|ТАСС|TASS|Интерфакс|Interfax|Trend|TREND|"
+    r"Report(?:\.az)?|REPORT(?:\.AZ)?|APA|АПА|AZƏRTAC|АЗЕРТАДЖ|Azertac|Day\.Az|Vesti\.az|Oxu\.az|Qafqazinfo|"
+    r"Anadolu|Анадолу)"
 )
 DATELINES: dict[str, str] = {
     # "БАКУ, 6 дек - Sputnik." / "BAKI, 6 dekabr - Sputnik." / "МОСКВА, 6 дек — РИА Новости."
     "sputnik/ria": rf"{_CITY},\s*{_DAY_MONTH}\s*[-–—]\s*{_AGENCY}\.?",
-    # "Баку /Trend/ -", "Bakı. 6 dekabr. REPORT.AZ/", "БАКУ, 6 дек. /АПА/.", "Bakı, 6 dekabr, AZƏRTAC"
-    "agency": rf"{_CITY}\s*[.,]?\s*(?:{_DAY_MONTH}\s*[.,]?\s*)?/?{_AGENCY}/?\s*[.:,]?(?:\s*[-–—])?",
+    # "Баку /Trend/ -", "БАКУ/ Trend/ -", "Bakı. Trend:", "Bakı. 6 dekabr. REPORT.AZ/", "БАКУ, 6 дек. /АПА/."
+    "agency": rf"{_CITY}\s*[.,]?\s*(?:{_DAY_MONTH}\s*[.,]?\s*)?/?\s*{_AGENCY}\s*/?\s*[.:,]?(?:\s*[-–—])?",
+    # "Azərbaycan, Bakı, 28 dekabr /Trend, müxbir E.Mehdiyev/"
+    "agency with reporter": rf"{_CITY}(?:,\s*{_CITY})?,\s*{_DAY_MONTH}\s*/{_AGENCY}(?:,[^/]{{1,60}})?/",
 }
 
 # "<caption> - Sputnik Азербайджан, 1920, 06.12.2023": an image alt text (1920 is the image width).
 ALT_TEXT = re.compile(
     r"(?P<caption>.+?)\s+[-–—]\s+(?P<site>Sputnik(?:\s+[^\W\d_]+){0,2}|РИА Новости),\s*\d{3,4},\s*"
     r"(?P<date>\d{2}\.\d{2}\.\d{4})"
+)
+
+# A headline with the page's date after it, as a page title or a copied header line: the date part
+# goes as "timestamp". Looked for only where the title is due (before the body).
+TITLE_STAMPS: tuple[re.Pattern[str], ...] = tuple(
+    re.compile(p, re.IGNORECASE) for p in (
+        # Sputnik's page title: "<title> - 06.12.2023, Sputnik Азербайджан"
+        rf"(?P<title>.+?)(?P<stamp>\s+[-–—|]\s+(?P<date>{_DATE_TIME}),\s*Sputnik(?:\s+[^\W\d_]+){{0,2}})",
+        # "<title>, 06.12.2023" / "<title> - 6 декабря 2023, 12:47" / "<title> | 06.12.2023"
+        rf"(?P<title>.+?)(?P<stamp>(?:,|\s+[-–—|])\s*(?P<date>{_DATE_TIME}))",
+        # "<title> (06.12.2023)"
+        rf"(?P<title>.+?)(?P<stamp>\s*\((?P<date>{_DATE_TIME})\))",
+    )
 )
 
 # Photo credits that may be glued to the caption after "©" (longest first when matching).
@@ -145,7 +223,21 @@ def _compile_rules(table: dict[str, dict[str, list[str]]]) -> tuple[NoiseRule, .
 
 
 RULES = _compile_rules(NOISE_LINES)
-_DATELINE_PATTERNS = tuple(re.compile(rf"(?P<dateline>{p})\s+(?=[\"«“„(]?[^\W\d_])") for p in DATELINES.values())
+_TEASER_HEADINGS = tuple(re.compile(rf"(?:{h})\s*[:→»>]?", re.IGNORECASE) for h in TEASER_HEADINGS)
+# a dateline is followed by the paragraph's first word, or ends the line
+_DATELINE_PATTERNS = tuple(
+    re.compile(rf"(?P<dateline>{p})(?:\s+(?=[\"«“„(]?[^\W\d_])|\s*$)") for p in DATELINES.values()
+)
+_DATE_PARTS = re.compile(
+    rf"(?<!\d)(?:(?P<d>\d{{1,2}})[./-](?P<m>\d{{1,2}})[./-](?P<y>\d{{4}})"
+    rf"|(?P<iy>\d{{4}})-(?P<im>\d{{2}})-(?P<id>\d{{2}})"
+    rf"|(?P<wd>\d{{1,2}})\s+(?P<wm>{_MONTH}),?\s+(?P<wy>\d{{4}}))",
+    re.IGNORECASE,
+)
+_DAY_AND_MONTH = re.compile(rf"(?<!\d)(?P<day>\d{{1,2}})\s+(?P<month>{_MONTH})", re.IGNORECASE)
+_DIGIT_NEAR_END = re.compile(r"\d\D{0,60}$")  # every date line ends with its date, a time or a count
+_UPDATED = re.compile(r"\W*(обновлено|yenilənib|updated)", re.IGNORECASE)
+_SENTENCE_BREAK = re.compile(r"[^\W\d_]{2,}[.!?…]+[\"»”)]*\s+[\"«“„(]?[A-ZА-ЯЁƏÖÜĞİŞÇ]")
 
 
 # ── small pure helpers ───────────────────────────────────────────────────────────────────────
@@ -230,6 +322,101 @@ def headline_like(text: str) -> bool:
     if len(text) > 250 or len(text.split()) < 2 or not _LETTER.search(text):
         return False
     return not text.endswith((".", ":", ";")) or text.endswith("...")
+
+
+def headline_with_period(text: str) -> bool:
+    """One short sentence (≤ 16 words) ending with a single period, like "Алиев встретился с
+    Эрдоганом.": the title when page furniture follows it (:func:`is_furniture`), else a paragraph."""
+    return (
+        text.endswith(".") and not text.endswith("..") and len(text) <= 200 and 2 <= len(text.split()) <= 16
+        and bool(_LETTER.search(text)) and not _SENTENCE_BREAK.search(text)
+    )
+
+
+def is_furniture(text: str) -> bool:
+    """True for a line the cleaner removes in whole or in part: noise, a credit, an alt text, a dateline."""
+    return bool(noise_reason(text) or split_credit(text) or ALT_TEXT.fullmatch(text) or match_dateline(text))
+
+
+def teaser_heading(text: str) -> bool:
+    """True for a heading of teasers for other stories (:data:`TEASER_HEADINGS`)."""
+    return any(heading.fullmatch(text) for heading in _TEASER_HEADINGS)
+
+
+def opens_teaser(following: list[str]) -> bool:
+    """True when the two lines after an alt text are a rubric and a headline: a teaser's layout."""
+    return len(following) == 2 and noise_reason(following[0]) == "navigation" and headline_like(following[1])
+
+
+def _month_number(word: str) -> int:
+    return _MONTH_NUMBER.get(word.casefold().replace("\u0307", "").rstrip("."), 0)
+
+
+def parse_date(text: str) -> str | None:
+    """The first date in ``text`` as ``dd.mm.yyyy`` ("6 декабря 2023", "2023-12-06" → "06.12.2023")."""
+    for m in _DATE_PARTS.finditer(text):
+        if m["d"]:
+            day, month, year = int(m["d"]), int(m["m"]), m["y"]
+        elif m["iy"]:
+            day, month, year = int(m["id"]), int(m["im"]), m["iy"]
+        else:
+            day, month, year = int(m["wd"]), _month_number(m["wm"]), m["wy"]
+        if 1 <= day <= 31 and 1 <= month <= 12:
+            return f"{day:02d}.{month:02d}.{year}"
+    return None
+
+
+def line_date(text: str) -> str | None:
+    """The date a date line gives — an alt text, an alt-text stamp, a timestamp line, but not an
+    "обновлено: …" line — else None."""
+    if not _DIGIT_NEAR_END.search(text):
+        return None
+    alt = ALT_TEXT.fullmatch(text)
+    if alt:
+        return alt["date"]
+    if noise_reason(text) in ("timestamp", "alt-text") and not _UPDATED.match(text):
+        return parse_date(text)
+    return None
+
+
+def split_title_stamp(text: str) -> tuple[str, str, str] | None:
+    """``(title, stamp, date)`` for a headline with its date after it (:data:`TITLE_STAMPS`), else None."""
+    for pattern in TITLE_STAMPS:
+        m = pattern.fullmatch(text)
+        if m and headline_like(m["title"].strip()):
+            date = parse_date(m["date"])
+            if date:
+                return m["title"].strip(), m["stamp"], date
+    return None
+
+
+def dateline_day_month(blocks: tuple[Block, ...]) -> tuple[int, int] | None:
+    """Day and month of the first dateline that names them ("БАКУ, 6 дек - Sputnik." → (6, 12))."""
+    for block in blocks:
+        found = match_dateline(block.text)
+        m = _DAY_AND_MONTH.search(found[0]) if found else None
+        if m and _month_number(m["month"]):
+            return int(m["day"]), _month_number(m["month"])
+    return None
+
+
+def article_date(blocks: tuple[Block, ...]) -> str | None:
+    """The article's own date (``dd.mm.yyyy``), not a teaser's, or None.
+
+    Candidates are the date lines (:func:`line_date`) before the first teaser heading
+    ("Читайте также", "Oxşar xəbərlər"), less the alt texts laid out as a teaser (rubric and headline
+    after them). The first of them whose day and month agree with the page's dateline ("БАКУ, 6 дек
+    - Sputnik.") wins; without such a one, the first of them — the one under the title."""
+    dates: list[str] = []
+    for i, block in enumerate(blocks):
+        if teaser_heading(block.text):
+            break
+        date = line_date(block.text)
+        if date and not (ALT_TEXT.fullmatch(block.text) and opens_teaser([b.text for b in blocks[i + 1 : i + 3]])):
+            dates.append(date)
+    told = dateline_day_month(blocks)
+    agreeing = [d for d in dates if (int(d[:2]), int(d[3:5])) == told]
+    return (agreeing or dates or [None])[0]
 
 
 def is_other_language(text: str, lang: str) -> bool:
@@ -325,57 +512,112 @@ def clean_page(page: RawPage, lang: str) -> Article:
 def _walk_lines(blocks: tuple[Block, ...], state: _Cleaning) -> str | None:
     """Classify the lines of an untagged page; returns the title. Body candidates go to ``state.body``.
 
-    The title is the first remaining line before any body line that is :func:`headline_like`;
-    one-word lines before it are stray menu items. A caption is what follows a "©" credit or
-    precedes an alt-text suffix of this page's date; the same text seen again is a duplicate."""
+    The title is the first remaining line before any body line that can be one (:func:`_title_at`,
+    :func:`_alt_is_title`); one-word lines before it are stray menu items. A caption is what follows
+    a "©" credit or precedes an alt-text suffix of the article's date (:func:`article_date`); the
+    same text seen again is a duplicate. Below the title, the headline-like line after a teaser's
+    alt text or a "read also" label, and those after a list heading up to the next paragraph, are
+    related news."""
     alts = [ALT_TEXT.fullmatch(b.text) for b in blocks]
     credits = [split_credit(b.text) for b in blocks]
-    page_date = next((m["date"] for m in alts if m), None)
+    page_date = article_date(blocks)
     if page_date:
         state.meta["date"] = page_date
-        state.meta["source"] = next(m["site"] for m in alts if m)
+        site = next((m["site"] for m in alts if m and m["date"] == page_date), None)
+        if site:
+            state.meta["source"] = site
     credit_captions = {text_key(c[1]) for c in credits if c and c[1]}
-    known_captions = credit_captions | {
+    alt_captions = {
         text_key(m["caption"]) for m in alts
         if m and m["date"] == page_date and not is_other_language(m["caption"], state.lang)
     }
-    teaser_pending = False
+    teaser_pending = in_teasers = False
     title: str | None = None
     for i, (block, alt, credit) in enumerate(zip(blocks, alts, credits)):
         text, line = block.text, block.line
+        title_due = title is None and not state.body
+        following = [b.text for b in blocks[i + 1 : i + 3]]
         if alt:
-            following = [b.text for b in blocks[i + 1 : i + 3]]
-            teaser_pending = _alt_text(block, alt, page_date, credit_captions, following, state)
+            if title_due and _alt_is_title(alt, page_date, credit_captions, following, state.lang):
+                title = alt["caption"].strip()
+                state.drop(line, text[alt.end("caption"):], "alt-text")
+            elif title is not None and text_key(alt["caption"]) == text_key(title):
+                state.drop(line, text, "alt-text")  # the title again, as the main image's alt text
+            else:
+                teaser_pending = _alt_text(block, alt, page_date, credit_captions, following, state)
             continue
-        if credit:
+        reason = noise_reason(text)
+        if credit and reason != "copyright":  # "© 2014–2023 Report.az. …" is the site's copyright
             state.drop(line, credit[0], "photo-credit")
             if credit[1]:
                 state.caption(line, credit[1])
             continue
-        reason = noise_reason(text)
         if reason:
             state.drop(line, text, reason)
+            if not title_due and teaser_heading(text):  # "Читайте также": one teaser; "Oxşar xəbərlər": a list
+                teaser_pending, in_teasers = True, in_teasers or reason != "read-also"
             continue
-        if text_key(text) in known_captions:
+        dateline = match_dateline(text)
+        if dateline and not dateline[1]:  # a dateline alone on its line: "Bakı. Trend:"
+            state.drop(line, text, "dateline")
+            state.meta.setdefault("dateline", dateline[0])
+            continue
+        key = text_key(text)
+        if key in credit_captions or (key in alt_captions and not (title_due and headline_like(text))):
             state.caption(line, text)
             continue
-        if teaser_pending and headline_like(text):
+        if (teaser_pending or in_teasers) and headline_like(text):
             state.drop(line, text, "related-news")
             teaser_pending = False
             continue
-        teaser_pending = False
+        teaser_pending = in_teasers = False
         if is_other_language(text, state.lang):
             state.other_language(line, text)
             continue
-        if title is None and not state.body:
-            if headline_like(text):
-                title = text
+        if title_due:
+            found = _title_at(blocks, i)
+            if found:
+                title, stamp, date = found
+                state.drop(line, stamp, "timestamp")
+                if date and not page_date:
+                    state.meta["date"] = page_date = date
                 continue
             if len(text.split()) == 1:  # a stray one-word menu item before the title
                 state.drop(line, text, "navigation")
                 continue
         state.body.append(block)
     return title
+
+
+def _title_at(blocks: tuple[Block, ...], i: int) -> tuple[str, str, str | None] | None:
+    """``(title, stamp, date)`` when line ``i``, where the title is due, is the title: a headline with
+    its date after it (:func:`split_title_stamp`; the stamp is removed), a headline, or a headline
+    with a period (:func:`headline_with_period`) that page furniture follows."""
+    text = blocks[i].text
+    stamped = split_title_stamp(text)
+    if stamped:
+        return stamped
+    if headline_like(text) or (
+        headline_with_period(text) and i + 1 < len(blocks) and is_furniture(blocks[i + 1].text)
+    ):
+        return text, "", None
+    return None
+
+
+def _alt_is_title(
+    alt: re.Match[str], page_date: str | None, credit_captions: set[str], following: list[str], lang: str,
+) -> bool:
+    """An alt text met where the title is due is the title's own line ("<title> - Sputnik
+    Азербайджан, 1920, 06.12.2023") when it has the article's date, no credit line names it as a
+    photo caption, it is a headline in the page's language, it is not laid out as a teaser, and
+    the next line is not a headline itself (the title below its photo)."""
+    caption = alt["caption"].strip()
+    title_follows = bool(following) and headline_like(following[0]) and not is_furniture(following[0])
+    return (
+        alt["date"] == page_date and text_key(caption) not in credit_captions
+        and (headline_like(caption) or headline_with_period(caption))
+        and not is_other_language(caption, lang) and not opens_teaser(following) and not title_follows
+    )
 
 
 def _alt_text(
@@ -393,10 +635,7 @@ def _alt_text(
         state.other_language(block.line, caption, dropped=block.text)
         return False
     own_image = text_key(caption) in credit_captions
-    rubric_then_headline = (
-        len(following) == 2 and noise_reason(following[0]) == "navigation" and headline_like(following[1])
-    )
-    if not own_image and (alt["date"] != page_date or (credit_captions and rubric_then_headline)):
+    if not own_image and (alt["date"] != page_date or (credit_captions and opens_teaser(following))):
         state.drop(block.line, block.text, "related-news")
         return True
     if text_key(caption) in state.seen_captions:

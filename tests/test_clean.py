@@ -5,12 +5,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from align.clean import clean_page, headline_like, match_dateline, noise_reason, split_credit
+from align.clean import (
+    article_date, clean_page, headline_like, headline_with_period, match_dateline, noise_reason, parse_date,
+    split_credit, split_title_stamp,
+)
 from align.read import read_page
 from align.types import Block, InputError, RawPage
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples" / "sputnik-2023-12-06"
+FIXTURES = ROOT / "tests" / "data" / "clean"  # synthetic pages written for these tests
 
 # Every noise line of the two sample pages (0-based line number → reasons of what was removed).
 # Lines 4 and 11 are "© credit" glued to the caption: the credit is removed, and on line 11 the
@@ -366,3 +370,320 @@ def test_clean_never_raises_anything_but_input_error(lines, lang, tagged):
 
 def test_a_bare_date_line_is_a_timestamp_not_a_counter():
     assert noise_reason("06.12.2023") == "timestamp"
+
+
+# ── the title: with a period, or only on a date line ─────────────────────────────────────────
+
+
+@pytest.mark.parametrize("after", [
+    "© Sputnik / Мурад ОруджевВид на Баку",  # a credit and caption
+    "Вид на Баку - Sputnik Азербайджан, 1920, 06.12.2023",  # an alt text
+    "06.12.2023, 12:45",  # a timestamp
+    "Подписаться",  # a subscribe button
+    "БАКУ, 6 дек - Sputnik. Президент встретился с коллегой в Баку.",  # the dateline paragraph
+])
+def test_a_headline_ending_with_a_period_is_the_title_when_page_furniture_follows(after):
+    article = clean_page(page_of("Новости", "Алиев встретился с Эрдоганом.", after,
+                                 "Президент встретился с коллегой в Баку.", "Стороны обсудили сотрудничество."), "ru")
+    assert article.title == "Алиев встретился с Эрдоганом."
+    assert "Алиев встретился с Эрдоганом." not in article.paragraphs
+
+
+def test_a_one_sentence_first_paragraph_followed_by_text_is_not_a_title():
+    article = clean_page(
+        page_of("Алиев встретился с Эрдоганом.", "Стороны обсудили сотрудничество в энергетике."), "ru")
+    assert article.title is None and article.paragraphs[0] == "Алиев встретился с Эрдоганом."
+
+
+def test_headline_with_period():
+    assert headline_with_period("Алиев встретился с Эрдоганом.")
+    assert headline_with_period("Prezident İ. Əliyev Türkiyəyə səfər edib.")  # an initial is no sentence end
+    assert not headline_with_period("Алиев встретился с Эрдоганом")  # no period: headline_like's case
+    assert not headline_with_period("Встреча прошла. Стороны довольны.")  # two sentences
+    assert not headline_with_period("Ждем продолжения...")
+    assert not headline_with_period(" ".join(["слово"] * 17) + ".")  # too long for a headline
+
+
+@pytest.mark.parametrize("line, title, stamp", [
+    ("Алиев встретился с Эрдоганом - 06.12.2023, Sputnik Азербайджан", "Алиев встретился с Эрдоганом",
+     " - 06.12.2023, Sputnik Азербайджан"),  # Sputnik's page title
+    ("Əliyev Ərdoğanla görüşüb, 06.12.2023", "Əliyev Ərdoğanla görüşüb", ", 06.12.2023"),
+    ("Алиев встретился с Эрдоганом | 6 декабря 2023, 12:47", "Алиев встретился с Эрдоганом",
+     " | 6 декабря 2023, 12:47"),
+    ("Əliyev Ərdoğanla görüşüb (06.12.2023)", "Əliyev Ərdoğanla görüşüb", " (06.12.2023)"),
+])
+def test_the_title_is_taken_from_a_title_and_date_line(line, title, stamp):
+    assert split_title_stamp(line) == (title, stamp, "06.12.2023")
+    az = "ə" in line
+    nav, body = (("Xəbərlər", "Prezident həmkarı ilə Bakıda görüşüb.") if az
+                 else ("Новости", "Президент встретился с коллегой."))
+    article = clean_page(page_of(nav, line, body), "auto")
+    assert article.title == title and article.meta["date"] == "06.12.2023" and article.paragraphs == (body,)
+    assert [(r.text, r.reason) for r in article.removed] == [(nav, "navigation"), (stamp, "timestamp")]
+
+
+def test_split_title_stamp_needs_a_headline_and_a_date():
+    assert split_title_stamp("Новости, 06.12.2023") is None  # one word is no headline
+    assert split_title_stamp("Встреча пройдет в Баку") is None
+    assert split_title_stamp("Встреча пройдет 06.12.2024 в Баку.") is None
+
+
+def test_a_date_line_below_the_title_stays_a_paragraph():
+    article = clean_page(page_of("Заголовок новости дня", "Встреча министров пройдет в Баку, 06.12.2024"), "ru")
+    assert article.title == "Заголовок новости дня"
+    assert article.paragraphs == ("Встреча министров пройдет в Баку, 06.12.2024",)
+
+
+def test_the_title_is_taken_from_the_alt_text_line_when_the_page_has_no_title_line():
+    article = clean_page(page_of(
+        "Новости",
+        "Алиев и Эрдоган провели телефонный разговор - Sputnik Азербайджан, 1920, 06.12.2023",
+        "Подписаться",
+        "БАКУ, 6 дек - Sputnik. Президент провел телефонный разговор с коллегой.",
+    ), "ru")
+    assert article.title == "Алиев и Эрдоган провели телефонный разговор" and article.captions == ()
+    assert article.meta["date"] == "06.12.2023" and article.meta["source"] == "Sputnik Азербайджан"
+    removed = [(r.line, r.text, r.reason) for r in article.removed]
+    assert (1, " - Sputnik Азербайджан, 1920, 06.12.2023", "alt-text") in removed
+
+
+def test_an_alt_text_of_a_credited_photo_stays_a_caption_when_there_is_no_title():
+    article = clean_page(page_of(
+        "© Sputnik / Мурад ОруджевВид на Баку", "Вид на Баку - Sputnik Азербайджан, 1920, 06.12.2023",
+        "Президент провел телефонный разговор с коллегой.",
+    ), "ru")
+    assert article.title is None and article.captions == ("Вид на Баку",)
+
+
+def test_a_title_repeated_as_the_alt_text_stays_the_title():
+    """Sputnik gives a photo without a caption the headline as alt text: the headline line must not
+    turn into a caption (leaving the page without a title)."""
+    article = clean_page(page_of(
+        "Новости", "Алиев встретился с Эрдоганом",
+        "Алиев встретился с Эрдоганом - Sputnik Азербайджан, 1920, 06.12.2023",
+        "Подписаться", "Президент встретился с коллегой в Баку.",
+    ), "ru")
+    assert article.title == "Алиев встретился с Эрдоганом" and article.captions == ()
+    assert {r.line: r.reason for r in article.removed} == {0: "navigation", 2: "alt-text", 3: "subscribe"}
+
+
+# ── the article's date, not a teaser's ──────────────────────────────────────────────────────
+
+
+def test_a_teaser_above_the_title_does_not_give_the_date():
+    article = clean_page(page_of(
+        "Новости",
+        "Другая новость дня - Sputnik Азербайджан, 1920, 05.12.2023", "Главное", "Министры обсудили энергетику",
+        "Алиев встретился с Эрдоганом",
+        "© Sputnik / Мурад ОруджевВид на Баку", "Вид на Баку - Sputnik Азербайджан, 1920, 06.12.2023",
+        "БАКУ, 6 дек - Sputnik. Президент встретился с коллегой.",
+    ), "ru")
+    assert article.meta["date"] == "06.12.2023"
+    assert article.title == "Алиев встретился с Эрдоганом" and article.captions == ("Вид на Баку",)
+    assert {r.line: r.reason for r in article.removed if r.line < 4} == {
+        0: "navigation", 1: "related-news", 2: "navigation", 3: "related-news"}
+
+
+def test_a_teaser_below_the_article_does_not_give_the_date_nor_a_caption():
+    article = clean_page(page_of(
+        "Алиев встретился с Эрдоганом", "06.12.2023, 12:45",
+        "Президент встретился с коллегой.", "Стороны обсудили сотрудничество.",
+        "Другая встреча министров - Sputnik Азербайджан, 1920, 27.11.2023", "Новости", "Министры обсудили энергетику",
+    ), "ru")
+    assert article.meta["date"] == "06.12.2023"
+    assert article.captions == ()
+    assert article.paragraphs == ("Президент встретился с коллегой.", "Стороны обсудили сотрудничество.")
+    assert [r.reason for r in article.removed] == ["timestamp", "related-news", "navigation", "related-news"]
+
+
+def test_the_date_that_agrees_with_the_dateline_wins():
+    """A teaser above the title with no rubric after it looks like the article's image; the dateline
+    ("6 дек") tells the article's date."""
+    blocks = page_of(
+        "Другая новость дня - Sputnik Азербайджан, 1920, 05.12.2023",
+        "Алиев встретился с Эрдоганом",
+        "Вид на Баку - Sputnik Азербайджан, 1920, 06.12.2023",
+        "БАКУ, 6 дек - Sputnik. Президент встретился с коллегой.",
+    ).blocks
+    assert article_date(blocks) == "06.12.2023"
+    assert article_date(blocks[:3]) == "05.12.2023"  # without the dateline: the first date line
+
+
+@pytest.mark.parametrize("lines, date", [
+    (("Заголовок новости дня", "Обновлено: 07.12.2023 10:00", "6 декабря 2023, 12:47", "Текст."), "06.12.2023"),
+    (("Заголовок новости дня", "Текст.", "Читайте также", "Другая новость", "05.12.2023, 18:20"), None),
+    (("Заголовок новости дня", "Siyasət | 6 dekabr 2023 12:45 (UTC +04:00)", "Mətn."), "06.12.2023"),
+    (("Заголовок новости дня", "Текст о событиях 06.12.2023 в Баку."), None),  # a date in a sentence
+])
+def test_article_date(lines, date):
+    assert article_date(page_of(*lines).blocks) == date
+
+
+@pytest.mark.parametrize("text, date", [
+    ("06.12.2023", "06.12.2023"), ("6.12.2023, 12:45", "06.12.2023"), ("2023-12-06T12:00", "06.12.2023"),
+    ("6 декабря 2023", "06.12.2023"), ("06 Dekabr 2023 12:45", "06.12.2023"), ("14:26 / 23-11-2024", "23.11.2024"),
+    ("6 дек. 2023", "06.12.2023"), ("32.12.2023", None), ("Новости", None),
+])
+def test_parse_date(text, date):
+    assert parse_date(text) == date
+
+
+# ── site furniture of az/ru news sites ──────────────────────────────────────────────────────
+
+
+@pytest.mark.parametrize("line, reason", [
+    ("👁 1234", "counter"), ("👁️ 2 345", "counter"), ("1 234 👁", "counter"), ("Baxış sayı: 1234", "counter"),
+    ("Просмотров: 1 234", "counter"),
+    ("6 декабря 2023, 12:47", "timestamp"), ("06 dekabr 2023 12:45", "timestamp"),
+    ("Siyasət | 6 dekabr 2023 12:45 (UTC +04:00)", "timestamp"), ("Политика, 6 декабря 2023, 12:47", "timestamp"),
+    ("14:26 / 23-11-2024", "timestamp"), ("Tarix: 10-05-2019 13:10 | Bölmə: Müsahibə", "timestamp"),
+    ("Сегодня, 12:45", "timestamp"),
+    ("Oxşar xəbərlər", "navigation"), ("Digər xəbərlər", "navigation"), ("Другие новости", "navigation"),
+    ("Mövzuya aid xəbərlər", "navigation"), ("Xarici siyasət", "navigation"), ("Ardını oxu...", "navigation"),
+    ("Читайте также:", "read-also"), ("Həmçinin oxuyun", "read-also"),
+    ("Xəbəri paylaş", "social"), ("Paylaş:", "social"), ("Поделиться", "social"),
+    ("Abunə ol", "subscribe"), ("Report-un Telegram kanalına abunə olun", "subscribe"), ("Bizi izləyin", "subscribe"),
+    ("- Sputnik Azərbaycan, 1920, 06.12.2023", "alt-text"), ("Sputnik Азербайджан, 1920, 06.12.2023", "alt-text"),
+    ("© 2014–2023 Report.az. Bütün hüquqlar qorunur.", "copyright"),
+])
+def test_az_and_ru_site_noise_lines(line, reason):
+    assert noise_reason(line) == reason
+
+
+@pytest.mark.parametrize("line", [
+    "Как сообщает Trend, документы были подписаны в Астане.",
+    "Trend-in məlumatına görə, sənədlər Astanada imzalanıb.",
+    "APA-nın məlumatına görə, konfransda 40-dan çox ölkənin nümayəndələri iştirak edir.",
+    "\"Report\" xəbər verir ki, görüşdə yükdaşımalar müzakirə olunub.",
+    "Документы подписаны 6 декабря 2023 года в Астане.",
+    "6 декабря 2023 года в Баку прошла встреча министров.",
+    "Встреча пройдет 06.12.2024 в Баку.",
+    "Konfrans 8 dekabr 2023-cü il tarixinədək davam edəcək.",
+    "Политика и экономика тесно связаны, отметил эксперт.",
+    "Baxış bucağı dəyişib, deyə nazir bildirib.",
+])
+def test_sentences_naming_an_agency_or_a_date_are_not_noise_nor_datelines(line):
+    assert noise_reason(line) is None
+    assert match_dateline(line) is None
+    article = clean_page(page_of("Заголовок новости дня" if "а" in line else "Günün xəbəri başlıq", line), "auto")
+    assert article.paragraphs == (line,)
+
+
+@pytest.mark.parametrize("text, dateline, rest", [
+    ("Bakı. Trend:", "Bakı. Trend:", ""),
+    ("Баку. Trend:", "Баку. Trend:", ""),
+    ("Bakı, 28 may AZƏRTAC", "Bakı, 28 may AZƏRTAC", ""),
+    ("Azərbaycan, Bakı, 28 dekabr /Trend, müxbir E.Mehdiyev/",
+     "Azərbaycan, Bakı, 28 dekabr /Trend, müxbir E.Mehdiyev/", ""),
+    ("БАКУ/ Trend/ - Министр прибыл.", "БАКУ/ Trend/ -", "Министр прибыл."),
+    ("Баку. 6 декабря. REPORT/ Министры встретились.", "Баку. 6 декабря. REPORT/", "Министры встретились."),
+    ("Bakı. Trend: Nazir görüşüb.", "Bakı. Trend:", "Nazir görüşüb."),
+])
+def test_datelines_of_az_agencies(text, dateline, rest):
+    assert match_dateline(text) == (dateline, rest)
+
+
+def test_a_dateline_alone_on_its_line_is_removed():
+    article = clean_page(page_of("Заголовок новости дня", "Баку. Trend:", "Министр прибыл в Баку."), "ru")
+    assert article.paragraphs == ("Министр прибыл в Баку.",) and article.meta["dateline"] == "Баку. Trend:"
+    assert [(r.text, r.reason) for r in article.removed] == [("Баку. Trend:", "dateline")]
+
+
+def test_teaser_headlines_after_a_teaser_heading_are_related_news_up_to_the_next_paragraph():
+    article = clean_page(page_of(
+        "Заголовок новости дня", "Первый абзац текста.",
+        "Читайте также", "Другая новость о министрах", "Второй абзац текста.",
+        "Похожие новости", "Одна новость", "05.12.2023, 18:20", "Вторая новость", "Третий абзац текста.",
+    ), "ru")
+    assert article.paragraphs == ("Первый абзац текста.", "Второй абзац текста.", "Третий абзац текста.")
+    assert [r.reason for r in article.removed] == [
+        "read-also", "related-news", "navigation", "related-news", "timestamp", "related-news"]
+
+
+def test_a_read_also_label_takes_one_teaser_not_the_subheading_after_it():
+    article = clean_page(page_of(
+        "Заголовок новости дня", "Первый абзац текста.", "Читайте также", "Другая новость о министрах",
+        "Что известно о встрече", "Второй абзац текста.",
+    ), "ru")
+    assert article.paragraphs == ("Первый абзац текста.", "Что известно о встрече", "Второй абзац текста.")
+
+
+def test_an_alt_text_above_the_title_line_stays_a_caption():
+    article = clean_page(page_of(
+        "Вид на Баку - Sputnik Азербайджан, 1920, 06.12.2023", "Алиев встретился с Эрдоганом",
+        "Президент встретился с коллегой.",
+    ), "ru")
+    assert article.title == "Алиев встретился с Эрдоганом" and article.captions == ("Вид на Баку",)
+
+
+def test_a_teaser_heading_above_the_title_does_not_take_the_title():
+    article = clean_page(page_of("Последние новости", "Заголовок новости дня", "Текст новости."), "ru")
+    assert article.title == "Заголовок новости дня" and article.paragraphs == ("Текст новости.",)
+
+
+# Synthetic pages in the layouts of Sputnik Azərbaycan, Report.az, Trend and APA (tests/data/clean):
+# file → (title, date, dateline, 0-based content lines, removed reasons by line).
+SITE_PAGES = {
+    "sputnik-az-period-title.txt": (
+        "Əliyev Ərdoğanla telefonla danışıb.", "06.12.2023", "BAKI, 6 dekabr - Sputnik.", [10, 11, 12, 13, 14],
+        {0: ["navigation"], 1: ["related-news"], 2: ["navigation"], 3: ["related-news"], 7: ["photo-credit"],
+         8: ["alt-text"], 9: ["subscribe"], 11: ["dateline"], 15: ["related-news"], 16: ["navigation"],
+         17: ["related-news"], 18: ["navigation"], 19: ["counter"]},
+    ),
+    "sputnik-ru-title-on-stamp.txt": (
+        "Алиев и Эрдоган провели телефонный разговор", "06.12.2023", "БАКУ, 6 дек - Sputnik.", [6, 7, 8, 9],
+        {0: ["navigation"], 1: ["related-news"], 2: ["navigation"], 3: ["related-news"], 4: ["alt-text"],
+         5: ["subscribe"], 7: ["dateline"], 10: ["related-news"], 11: ["navigation"], 12: ["related-news"],
+         13: ["navigation"], 14: ["counter"]},
+    ),
+    "report-az.txt": (
+        "Azərbaycan və Gürcüstan nəqliyyat dəhlizini müzakirə edib", "06.12.2023", "Bakı. 6 dekabr. REPORT.AZ/",
+        [4, 5, 8, 9],
+        {0: ["navigation"], 2: ["timestamp"], 3: ["byline"], 4: ["dateline"], 6: ["read-also"], 7: ["related-news"],
+         10: ["social"], 11: ["subscribe"], 12: ["counter"], 13: ["navigation"], 14: ["related-news"],
+         15: ["timestamp"], 16: ["related-news"], 17: ["timestamp"], 18: ["copyright"]},
+    ),
+    "report-ru.txt": (
+        "Азербайджан и Грузия обсудили транспортный коридор", "06.12.2023", "Баку. 6 декабря. REPORT/", [4, 5, 7],
+        {0: ["navigation"], 2: ["timestamp"], 3: ["byline"], 4: ["dateline"], 6: ["read-also"], 8: ["subscribe"],
+         9: ["social"], 10: ["counter"], 11: ["navigation"], 12: ["related-news"], 13: ["timestamp"],
+         14: ["copyright"]},
+    ),
+    "trend-az.txt": (
+        "Azərbaycan və Qazaxıstan enerji əməkdaşlığını genişləndirir", "06.12.2023", "Bakı. Trend:", [3, 4, 5],
+        {0: ["timestamp"], 2: ["dateline"], 6: ["navigation"], 7: ["related-news"], 8: ["related-news"],
+         9: ["social"], 10: ["subscribe"], 11: ["counter"]},
+    ),
+    "trend-ru.txt": (
+        "Азербайджан и Казахстан расширяют энергетическое сотрудничество", "06.12.2023", "Баку. Trend:",
+        [4, 5, 6, 9],
+        {0: ["navigation"], 2: ["timestamp"], 3: ["dateline"], 7: ["read-also"], 8: ["related-news"],
+         10: ["social"], 11: ["counter"], 12: ["navigation"], 13: ["related-news"], 14: ["related-news"]},
+    ),
+    "apa-az.txt": (
+        "Bakıda beynəlxalq iqlim konfransı başlayıb", "06.12.2023", None, [5, 6, 7],
+        {0: ["navigation"], 1: ["timestamp"], 3: ["counter"], 4: ["social"], 8: ["navigation"],
+         9: ["related-news"], 10: ["navigation"], 11: ["related-news"]},
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SITE_PAGES))
+def test_site_pages_lose_their_furniture_and_keep_every_sentence(name):
+    title, date, dateline, content, removed = SITE_PAGES[name]
+    path = FIXTURES / name
+    lines = path.read_text(encoding="utf-8").split("\n")
+    article = clean_page(read_page(path), "auto")
+    assert article.lang == ("ru" if "-ru" in name else "az")
+    assert (article.title, article.meta.get("date"), article.meta.get("dateline")) == (title, date, dateline)
+    expected = [lines[i].removeprefix(f"{dateline} ") if dateline else lines[i] for i in content]
+    assert list(article.paragraphs) == expected
+    by_line: dict[int, list[str]] = {}
+    for r in article.removed:
+        by_line.setdefault(r.line, []).append(r.reason)
+    assert by_line == removed
+    kept = [article.title, *article.captions]
+    for line_no in set(removed) - set(content):  # each line is recorded whole, or all but its title/caption
+        gone = "".join(r.text for r in article.removed if r.line == line_no)
+        assert gone in lines[line_no]
+        assert lines[line_no].replace(gone, "", 1).strip() in ("", *kept)
