@@ -54,6 +54,8 @@ class Settings:
     length_weight: float = 1.0  # cost per unit of |log char ratio − centre| beyond the slack
     length_slack: float = 0.2
     paragraph_penalty: float = 1.0
+    diagonal_penalty: float = 1.0  # n-n beads whose diagonal 1-1 pairs fit in length pay this × fit
+    diagonal_level: float = 0.4
     weight_power: float = 0.0  # unit weight in derived sums: chars ** power
     reevaluate: str = "split"  # "split": undo merges of confident 1-1 pairs; "exact": re-embed; "off"
     split_tau: float = 1.0  # every 1-1 part must be a mutual best with ŝ ≥ this
@@ -320,6 +322,7 @@ def prepare(ru, az, s: Settings, ru_paragraphs=None, az_paragraphs=None, ru_len=
         floor=levels["floor"], scale=1.0 / max(levels["top"] - levels["floor"], 1e-3), tau=s.tau, use_hubs=s.hub_mode,
         length_weight=s.length_weight if has_len else 0.0, length_centre=centre, length_slack=s.length_slack,
         paragraph_penalty=s.paragraph_penalty if (ru_paragraphs is not None and az_paragraphs is not None) else 0.0,
+        diagonal_penalty=s.diagonal_penalty if has_len else 0.0, diagonal_level=s.diagonal_level,
         extra={"hub_k": max(1, min(s.shape_hub_k, n, m))},
     )
     return Document(inputs, scoring, s, levels, ru, az)

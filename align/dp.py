@@ -50,11 +50,14 @@ class Scoring:
     length_centre: float = 0.0
     length_slack: float = 0.0
     paragraph_penalty: float = 0.0  # cost when a multi-sentence side crosses a paragraph boundary
+    diagonal_penalty: float = 0.0  # cost of an n-n bead (n ≥ 2) whose diagonal 1-1 pairs fit in length …
+    diagonal_level: float = 0.0  # … scaled by how far their worst |log length ratio − centre| is below this
     extra: dict = field(default_factory=dict)
 
     def params(self) -> np.ndarray:
         return np.array([self.floor, self.scale, self.tau, float(self.use_hubs), self.length_weight,
-                         self.length_centre, self.length_slack, self.paragraph_penalty], dtype=np.float64)
+                         self.length_centre, self.length_slack, self.paragraph_penalty, self.diagonal_penalty,
+                         self.diagonal_level], dtype=np.float64)
 
 
 # --------------------------------------------------------------------------- band
@@ -467,7 +470,20 @@ def _bead_score(S, start, ru_w, az_w, ru_tab, az_tab, ru_th, az_th, t, i0, i1, j
             score -= P[4] * excess
     if P[7] > 0.0:
         score -= P[7] * (ru_tab[i0, a, 3] + az_tab[j0, b, 3])
+    if P[8] > 0.0 and a == b and a > 1:
+        score -= P[8] * _diagonal_fit(ru_tab, az_tab, i0, j0, a, P[5], P[9])
     return cos, margin, score
+
+
+@njit(cache=True, inline="always")
+def _diagonal_fit(ru_tab, az_tab, i0, j0, a, centre, level):
+    """How well an n-n bead's diagonal splits into 1-1 pairs by length: ``level`` minus the worst
+    pair's |log length ratio − centre|, floored at 0. Two adjacent right 1-1 pairs match in length
+    pair by pair; a real n-n bead (sentence boundaries that do not correspond) rarely does."""
+    worst = 0.0
+    for k in range(a):
+        worst = max(worst, abs(ru_tab[i0 + k, 1, 2] - az_tab[j0 + k, 1, 2] - centre))
+    return max(0.0, level - worst)
 
 
 @njit(cache=True)

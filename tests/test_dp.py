@@ -123,3 +123,21 @@ def test_banded_search_equals_full_search_when_the_band_holds_the_path():
     assert (hi - lo).max() < 100
     banded = dp.search(inputs_for(ru, az, lo, hi), simple_scoring())
     assert banded == full
+
+
+def test_an_n_n_bead_whose_diagonal_fits_in_length_pays_the_diagonal_penalty():
+    """Adjacent 1-1 pairs matching in length pair by pair pay for being merged; crossing lengths do not."""
+    from dataclasses import replace
+
+    ru, az = noisy_copies(4, noise=1.0, seed=5)
+    x = inputs_for(ru, az)
+    x.ru_len = np.array([100.0, 40.0, 100.0, 40.0])
+    x.az_len = np.array([100.0, 40.0, 40.0, 100.0])  # az 0-1 match ru 0-1 pairwise; az 2-3 cross ru 2-3
+    plain = replace(simple_scoring(), length_weight=1e-9)  # block tables carry lengths either way
+    tables_off = dp.bead_values(x, plain, [(0, 2, 0, 2), (2, 4, 2, 4), (0, 1, 0, 1)])
+    x._tables = None
+    on = replace(plain, diagonal_penalty=2.0, diagonal_level=0.5)
+    tables_on = dp.bead_values(x, on, [(0, 2, 0, 2), (2, 4, 2, 4), (0, 1, 0, 1)])
+    assert tables_off[0, 2] - tables_on[0, 2] == pytest.approx(2.0 * 0.5, abs=1e-6)  # worst deviation 0
+    assert tables_on[1, 2] == pytest.approx(tables_off[1, 2])  # |log(101/41)| ≈ 0.9 > 0.5: no cost
+    assert tables_on[2, 2] == pytest.approx(tables_off[2, 2])  # 1-1 beads never pay it
