@@ -1,14 +1,16 @@
 """Cleaning a :class:`RawPage` into an :class:`Article`: drop site noise, find title, captions, body.
 
 The rules live in data tables (:data:`NOISE_LINES`, :data:`DATELINES`, :data:`KNOWN_CREDITS`,
-:data:`ALT_TEXT`, :data:`TITLE_STAMPS`, :data:`TEASER_HEADINGS`, :data:`MONTH_NAMES`), grouped by
-site family; the code finds the article's date (:func:`article_date`), then walks the page once.
-Every dropped line — or dropped part of a line (a photo credit glued to a caption, a dateline, an
-alt-text suffix) — is recorded in ``Article.removed`` with its reason:
+:data:`ALT_TEXT`, :data:`TITLE_STAMPS`, :data:`TITLE_MARKER_WORDS`, :data:`TEASER_HEADINGS`,
+:data:`MONTH_NAMES`), grouped by site family; the code finds the article's date
+(:func:`article_date`), then walks the page once. Every dropped line — or dropped part of a line (a
+photo credit glued to a caption, a dateline, an alt-text suffix, a " - ВИДЕО" marker after the
+title) — is recorded in ``Article.removed`` with its reason:
 
 ``navigation`` ``subscribe`` ``read-also`` ``social`` ``counter`` ``timestamp`` ``photo-credit``
 ``copyright`` ``advert`` ``byline`` ``symbols`` ``url`` ``alt-text`` ``duplicate-caption``
-``duplicate-paragraph`` ``duplicate-title`` ``other-language`` ``related-news`` ``dateline``.
+``duplicate-paragraph`` ``duplicate-title`` ``other-language`` ``related-news`` ``dateline``
+``title-marker``.
 
     >>> from align.read import read_page
     >>> article = clean_page(read_page("samples/sputnik-2023-12-06/ru.txt"), "ru")
@@ -184,6 +186,16 @@ TITLE_STAMPS: tuple[re.Pattern[str], ...] = tuple(
     )
 )
 
+# Media markers a site glues to a headline: "<title> - ВИДЕО", "<title> (ФОТО)", "<title> | VIDEO",
+# "<title> +ФОТО", "<title> - FOTO/VİDEO". Removed from the title only, as "title-marker" (the other
+# language's headline often has none). A marker word must stand apart: after " - ", " | ", "+" or
+# in brackets, never inside the headline's words ("Фото дня: …", "Конкурс фото-видео").
+TITLE_MARKER_WORDS: tuple[str, ...] = (
+    "ФОТО", "ВИДЕО", "АУДИО", "ИНФОГРАФИКА", "ФОТОРЕПОРТАЖ", "ОБНОВЛЕНО", "ДОПОЛНЕНО",
+    "FOTO", "VİDEO", "VIDEO", "AUDİO", "AUDIO", "İNFOQRAFİKA", "FOTOREPORTAJ", "YENİLƏNİB",
+    "PHOTO", "PHOTOS", "UPDATED",
+)
+
 # Photo credits that may be glued to the caption after "©" (longest first when matching).
 KNOWN_CREDITS: tuple[str, ...] = (
     "AR Ministry of Defence", "AR Müdafiə Nazirliyi", "Azərbaycan Respublikası Müdafiə Nazirliyi",
@@ -224,9 +236,17 @@ def _compile_rules(table: dict[str, dict[str, list[str]]]) -> tuple[NoiseRule, .
 
 RULES = _compile_rules(NOISE_LINES)
 _TEASER_HEADINGS = tuple(re.compile(rf"(?:{h})\s*[:→»>]?", re.IGNORECASE) for h in TEASER_HEADINGS)
-# a dateline is followed by the paragraph's first word, or ends the line
+# a dateline is followed by the paragraph's first word, or — when it ends with its punctuation
+# ("- Sputnik.", "REPORT.AZ/", "Trend:", "/Trend/ -") — by a number ("20-летний", "20 milyondan"), or
+# ends the line. (Not "Агентство Trend 20 лет…": without the punctuation, that is a sentence.)
 _DATELINE_PATTERNS = tuple(
-    re.compile(rf"(?P<dateline>{p})(?:\s+(?=[\"«“„(]?[^\W\d_])|\s*$)") for p in DATELINES.values()
+    re.compile(rf"(?P<dateline>{p})(?:\s+(?=[\"«“„(]?[^\W\d_])|(?<=[./:–—-])\s+(?=\d)|\s*$)")
+    for p in DATELINES.values()
+)
+_MARKER_WORD = "(?:" + "|".join(sorted(TITLE_MARKER_WORDS, key=len, reverse=True)) + ")"
+_MARKERS = rf"{_MARKER_WORD}(?:\s*[/,+&]\s*{_MARKER_WORD})*(?:\s*18\+)?"  # "ФОТО/ВИДЕО", "FOTO, VİDEO"
+_TITLE_MARKER = re.compile(  # one marker at the end of a headline: " - ВИДЕО", " +ФОТО", " (FOTO)"
+    rf"(?:\s+[-–—|]\s*|\s*\+\s*){_MARKERS}\Z|\s*[(\[]\s*{_MARKERS}\s*[)\]]\Z", re.IGNORECASE
 )
 _DATE_PARTS = re.compile(
     rf"(?<!\d)(?:(?P<d>\d{{1,2}})[./-](?P<m>\d{{1,2}})[./-](?P<y>\d{{4}})"
@@ -390,6 +410,24 @@ def split_title_stamp(text: str) -> tuple[str, str, str] | None:
     return None
 
 
+def split_title_marker(text: str) -> tuple[str, str] | None:
+    """``(title, marker)`` for a headline with media markers after it (:data:`TITLE_MARKER_WORDS`:
+    "<title> - ВИДЕО", "<title> (ФОТО) - FOTO"), else None. ``marker`` is every marker, as written."""
+    title = text
+    while m := _TITLE_MARKER.search(title):
+        title = title[: m.start()]
+    title = title.rstrip()
+    if title == text or not _LETTER.search(title):
+        return None
+    return title, text[len(title):]
+
+
+def without_title_marker(text: str) -> str:
+    """``text`` less the media markers after it (:func:`split_title_marker`)."""
+    marked = split_title_marker(text)
+    return marked[0] if marked else text
+
+
 def dateline_day_month(blocks: tuple[Block, ...]) -> tuple[int, int] | None:
     """Day and month of the first dateline that names them ("БАКУ, 6 дек - Sputnik." → (6, 12))."""
     for block in blocks:
@@ -454,6 +492,15 @@ class _Cleaning:
         else:
             self.seen_captions.add(key)
             self.captions.append(text)
+
+    def title(self, line: int, text: str) -> str:
+        """``text`` as the article's title, less the media markers after it (" - ВИДЕО"), which go
+        as "title-marker"."""
+        marked = split_title_marker(text)
+        if not marked:
+            return text
+        self.drop(line, marked[1], "title-marker")
+        return marked[0]
 
     def other_language(self, line: int, text: str, dropped: str | None = None) -> None:
         self.drop(line, dropped or text, "other-language")
@@ -539,12 +586,12 @@ def _walk_lines(blocks: tuple[Block, ...], state: _Cleaning) -> str | None:
         following = [b.text for b in blocks[i + 1 : i + 3]]
         if alt:
             if title_due and _alt_is_title(alt, page_date, credit_captions, following, state.lang):
-                title = alt["caption"].strip()
+                title = state.title(line, alt["caption"].strip())
                 state.drop(line, text[alt.end("caption"):], "alt-text")
-            elif title is not None and text_key(alt["caption"]) == text_key(title):
+            elif title is not None and text_key(without_title_marker(alt["caption"])) == text_key(title):
                 state.drop(line, text, "alt-text")  # the title again, as the main image's alt text
             else:
-                teaser_pending = _alt_text(block, alt, page_date, credit_captions, following, state)
+                teaser_pending = _alt_text(block, alt, page_date, credit_captions, following, state, title_due)
             continue
         reason = noise_reason(text)
         if credit and reason != "copyright":  # "© 2014–2023 Report.az. …" is the site's copyright
@@ -577,7 +624,8 @@ def _walk_lines(blocks: tuple[Block, ...], state: _Cleaning) -> str | None:
         if title_due:
             found = _title_at(blocks, i)
             if found:
-                title, stamp, date = found
+                headline, stamp, date = found
+                title = state.title(line, headline)
                 state.drop(line, stamp, "timestamp")
                 if date and not page_date:
                     state.meta["date"] = page_date = date
@@ -622,20 +670,23 @@ def _alt_is_title(
 
 def _alt_text(
     block: Block, alt: re.Match[str], page_date: str | None, credit_captions: set[str],
-    following: list[str], state: _Cleaning,
+    following: list[str], state: _Cleaning, title_due: bool,
 ) -> bool:
     """Handle an image alt-text line; returns True when it opens a related-news teaser.
 
     An alt text is a teaser for another story when its caption is not a photo caption of this
     page and it carries another date, or it is followed by a rubric and a headline (``following``
-    holds the next two lines)."""
+    holds the next two lines) below the title or on a page whose photos have "©" credit lines.
+    (Where the title is due on a page without credits, an alt text with the page's date before a
+    rubric and a headline may be the article's own photo above its section and title.)"""
     caption = alt["caption"].strip()
     suffix = block.text[alt.end("caption"):]
     if is_other_language(caption, state.lang):
         state.other_language(block.line, caption, dropped=block.text)
         return False
     own_image = text_key(caption) in credit_captions
-    if not own_image and (alt["date"] != page_date or (credit_captions and opens_teaser(following))):
+    laid_out_as_teaser = (bool(credit_captions) or not title_due) and opens_teaser(following)
+    if not own_image and (alt["date"] != page_date or laid_out_as_teaser):
         state.drop(block.line, block.text, "related-news")
         return True
     if text_key(caption) in state.seen_captions:
@@ -655,7 +706,7 @@ def _walk_tagged(blocks: tuple[Block, ...], state: _Cleaning) -> str | None:
             state.meta[tag[5:]] = text
         elif tag == "title":
             if title is None:
-                title = text
+                title = state.title(line, text)
             else:
                 state.drop(line, text, "duplicate-title")
         elif tag == "caption":

@@ -1,7 +1,9 @@
 """Segmenting an :class:`Article` into alignable :class:`Unit`s: title, captions, body sentences.
 
-Russian sentences come from razdel (plus one fix: an all-caps acronym before a period, as in
-"…в ВС. Стороны…", ends a sentence — razdel takes "ВС." for the name abbreviation "Вс.").
+Russian sentences come from razdel, plus two fixes: an all-caps acronym before a period, as in
+"…в ВС. Стороны…", ends a sentence (razdel takes "ВС." for the name abbreviation "Вс."), and so does
+a Latin place or company abbreviation before a capitalised Cyrillic word, as in "…Washington, D.C. В
+пятницу…" (razdel takes "D.C." for initials; :data:`LATIN_FINAL_ABBREVIATIONS`).
 Azerbaijani (and any other language) uses :func:`split_rule_based`, a small splitter with
 Azerbaijani abbreviations, initials, numbers and quotes.
 
@@ -32,12 +34,21 @@ MAY_BE_FINAL = frozenset(
     "s b ilx e.ə b.e b.e.ə t.e i.e e.g etc mln mlrd min km m sm mm kq q.m ha il may san dəq"
     .split()
 )
+# Latin abbreviations that end a sentence in Russian text when a capitalised Cyrillic word follows:
+# places and company forms, never initials ("J.K. Роулинг" stays one sentence).
+LATIN_FINAL_ABBREVIATIONS: tuple[str, ...] = (
+    "D.C.", "U.S.A.", "U.S.", "U.K.", "U.N.", "E.U.", "N.Y.", "Inc.", "Ltd.", "Corp.", "Co.", "Jr.", "Sr.",
+)
 _UPPER = "A-ZА-ЯЁƏÖÜĞİŞÇҸҒӘҮҺӨЈ"
 _BOUNDARY = re.compile(r"(?P<end>[.!?…]+)(?P<close>[»”\"'’)\]]*)\s+")
 _OPENERS = "«“„\"'([—–-"
 _INITIALS = re.compile(rf"(?:[{_UPPER}]\.)*[{_UPPER}]")
 _ROMAN = re.compile(r"[IVXLCM]+")
 _ACRONYM_END = re.compile(rf"(?<![\w.])[{_UPPER}]{{2,}}\.\s+(?=[«\"“„(]?[{_UPPER}][^\W\d_]*[a-zа-яёəöüğışç])")
+_LATIN_FINAL_END = re.compile(
+    r"(?<![\w.])(?:" + "|".join(re.escape(a) for a in sorted(LATIN_FINAL_ABBREVIATIONS, key=len, reverse=True))
+    + r")\s+(?=[«\"“„(]?[А-ЯЁ])"
+)
 _LETTER_OR_DIGIT = re.compile(r"[^\W_]")
 _NEXT_WORD = re.compile(rf"[^{re.escape(_OPENERS)} ]")  # the first character after the openers
 _WINDOW = 200  # characters of context a boundary decision looks at on each side
@@ -60,11 +71,20 @@ def _split_russian(text: str) -> list[str]:
     pieces = []
     for sentence in _razdel_sentences(text):
         start = 0
-        for m in _ACRONYM_END.finditer(sentence):
-            pieces.append(sentence[start : m.end()].strip())
-            start = m.end()
+        for end in _ends_razdel_misses(sentence):
+            pieces.append(sentence[start:end].strip())
+            start = end
         pieces.append(sentence[start:].strip())
     return [p for p in pieces if p]
+
+
+def _ends_razdel_misses(sentence: str) -> list[int]:
+    """Offsets inside one of razdel's sentences where a sentence ends all the same: after an
+    all-caps acronym with a period ("…в ВС. Стороны…"), and after a Latin abbreviation of
+    :data:`LATIN_FINAL_ABBREVIATIONS` before a capitalised Cyrillic word, unless it opens the sentence."""
+    ends = {m.end() for m in _ACRONYM_END.finditer(sentence)}
+    ends |= {m.end() for m in _LATIN_FINAL_END.finditer(sentence) if sentence[: m.start()].strip()}
+    return sorted(ends)
 
 
 def _razdel_sentences(text: str, window: int = RAZDEL_WINDOW) -> list[str]:

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from align.clean import (
     article_date, clean_page, headline_like, headline_with_period, match_dateline, noise_reason, parse_date,
-    split_credit, split_title_stamp,
+    split_credit, split_title_marker, split_title_stamp,
 )
 from align.read import read_page
 from align.types import Block, InputError, RawPage
@@ -660,6 +660,19 @@ SITE_PAGES = {
         {0: ["navigation"], 2: ["timestamp"], 3: ["dateline"], 7: ["read-also"], 8: ["related-news"],
          10: ["social"], 11: ["counter"], 12: ["navigation"], 13: ["related-news"], 14: ["related-news"]},
     ),
+    # a same-day teaser on a page without credit lines, a "- ВИДЕО" title, a dateline before a number
+    "sputnik-ru-same-day-teaser.txt": (
+        "Суд в Вашингтоне вынес приговор", "17.12.2023", "ВАШИНГТОН, 17 дек - Sputnik.", [4, 5, 6, 7],
+        {0: ["navigation"], 1: ["title-marker"], 2: ["alt-text"], 3: ["subscribe"], 5: ["dateline"],
+         8: ["related-news"], 9: ["navigation"], 10: ["related-news"], 11: ["navigation"], 12: ["navigation"],
+         13: ["counter"]},
+    ),
+    "report-az-number-dateline.txt": (
+        "Ali Məhkəmənin namizədinin dinləməsini milyonlar izləyib", "02.12.2023", "Bakı. 2 dekabr. REPORT.AZ/",
+        [4, 5, 7],
+        {0: ["navigation"], 1: ["title-marker"], 2: ["timestamp"], 3: ["byline"], 4: ["dateline"],
+         6: ["read-also"], 8: ["social"], 9: ["subscribe"], 10: ["counter"], 11: ["copyright"]},
+    ),
     "apa-az.txt": (
         "Bakıda beynəlxalq iqlim konfransı başlayıb", "06.12.2023", None, [5, 6, 7],
         {0: ["navigation"], 1: ["timestamp"], 3: ["counter"], 4: ["social"], 8: ["navigation"],
@@ -687,3 +700,144 @@ def test_site_pages_lose_their_furniture_and_keep_every_sentence(name):
         gone = "".join(r.text for r in article.removed if r.line == line_no)
         assert gone in lines[line_no]
         assert lines[line_no].replace(gone, "", 1).strip() in ("", *kept)
+
+
+# ── same-day teasers, title markers, datelines before a number ───────────────────────────────
+
+
+def test_a_same_day_teaser_below_the_article_is_related_news_without_a_credit_caption():
+    """A teaser for another story of the same day (its alt text has the page's date), laid out as alt
+    text, rubric, headline, on a page whose photos carry no "©" credit line."""
+    article = clean_page(page_of(
+        "Новости",
+        "Алиев встретился с Эрдоганом",
+        "Алиев встретился с Эрдоганом - Sputnik Азербайджан, 1920, 06.12.2023",
+        "Подписаться",
+        "БАКУ, 6 дек - Sputnik. Президент встретился с коллегой в Баку.",
+        "Стороны обсудили сотрудничество.",
+        "Новый курс в университете помог студентам - Sputnik Азербайджан, 1920, 06.12.2023",
+        "Новости",
+        "Студенты учатся отдыхать на специальных курсах",
+        "Лента новостей",
+    ), "ru")
+    assert article.title == "Алиев встретился с Эрдоганом" and article.captions == ()
+    assert article.paragraphs == ("Президент встретился с коллегой в Баку.", "Стороны обсудили сотрудничество.")
+    assert {r.line: r.reason for r in article.removed if r.line >= 6} == {
+        6: "related-news", 7: "navigation", 8: "related-news", 9: "navigation"}
+
+
+def test_an_alt_text_of_the_articles_own_photo_below_the_title_stays_a_caption():
+    """The same alt text, not followed by a rubric and a headline, is the article's photo."""
+    article = clean_page(page_of(
+        "Новости", "Алиев встретился с Эрдоганом",
+        "Вид на Баку - Sputnik Азербайджан, 1920, 06.12.2023", "Подписаться",
+        "БАКУ, 6 дек - Sputnik. Президент встретился с коллегой в Баку.",
+        "Президенты на встрече в Баку - Sputnik Азербайджан, 1920, 06.12.2023",
+        "Стороны обсудили сотрудничество.",
+    ), "ru")
+    assert article.captions == ("Вид на Баку", "Президенты на встрече в Баку")
+    assert article.paragraphs == ("Президент встретился с коллегой в Баку.", "Стороны обсудили сотрудничество.")
+    assert "related-news" not in {r.reason for r in article.removed}
+
+
+def test_a_same_day_alt_text_above_a_rubric_and_the_title_is_still_the_photo():
+    """Where the title is still due, an alt text with the page's date, then a rubric and a headline,
+    may be the article's own photo above its title: no credit line tells it is a teaser, so it stays."""
+    article = clean_page(page_of(
+        "06.12.2023, 12:45",
+        "Вид на Баку - Sputnik Азербайджан, 1920, 06.12.2023", "Главное", "Алиев встретился с Эрдоганом",
+        "Президент встретился с коллегой в Баку.",
+    ), "ru")
+    assert article.title == "Алиев встретился с Эрдоганом" and article.captions == ("Вид на Баку",)
+
+
+@pytest.mark.parametrize("line, title, marker", [
+    ("Беспорядки в тюрьме: ранены полицейские - ВИДЕО", "Беспорядки в тюрьме: ранены полицейские", " - ВИДЕО"),
+    ("Алиев встретился с Эрдоганом – ФОТО", "Алиев встретился с Эрдоганом", " – ФОТО"),
+    ("Ayr 38 - 17 Melrouz: Ayr zirvəyə qalxır - VİDEO", "Ayr 38 - 17 Melrouz: Ayr zirvəyə qalxır", " - VİDEO"),
+    ("Trampın mitinqi, YouTube kanalı - FOTO", "Trampın mitinqi, YouTube kanalı", " - FOTO"),
+    ("В Баку открыли новый мост (ФОТО)", "В Баку открыли новый мост", " (ФОТО)"),
+    ("В Баку открыли новый мост | VIDEO", "В Баку открыли новый мост", " | VIDEO"),
+    ("В Баку открыли новый мост +ФОТО", "В Баку открыли новый мост", " +ФОТО"),
+    ("Bakıda yeni körpü açılıb - FOTO/VİDEO", "Bakıda yeni körpü açılıb", " - FOTO/VİDEO"),
+    ("Bakıda yeni körpü açılıb (FOTO, VİDEO)", "Bakıda yeni körpü açılıb", " (FOTO, VİDEO)"),
+    ("В Баку открыли новый мост - ФОТО - ВИДЕО", "В Баку открыли новый мост", " - ФОТО - ВИДЕО"),
+    ("Bakıda yeni körpü açılıb - YENİLƏNİB", "Bakıda yeni körpü açılıb", " - YENİLƏNİB"),
+])
+def test_split_title_marker(line, title, marker):
+    assert split_title_marker(line) == (title, marker)
+
+
+@pytest.mark.parametrize("line", [
+    "Фото дня: новый мост в Баку",  # a marker word inside the headline is its text
+    "Как снять хорошее фото",
+    "Выставка «Фото и видео» открылась в Баку",
+    "Ayr 38 - 17 Melrouz: məğlub olmamış Ayr zirvəyə qalxır",
+    "Конкурс фото-видео",  # no separated marker
+    "ФОТО",  # nothing would be left
+])
+def test_a_headline_without_a_marker_is_left_alone(line):
+    assert split_title_marker(line) is None
+
+
+@pytest.mark.parametrize("lines, title, marker", [
+    (("Экономика", "Беспорядки в тюрьме: ранены шесть полицейских - ВИДЕО", "20 декабря 2023, 12:47",
+      "Полицейские получили легкие травмы."), "Беспорядки в тюрьме: ранены шесть полицейских", " - ВИДЕО"),
+    (("Mədəniyyət", "Ayr 38 - 17 Melrouz: Ayr zirvəyə qalxır - VİDEO", "3 dekabr 2023, 12:47",
+      "Ev sahibi klub qalib gəlib."), "Ayr 38 - 17 Melrouz: Ayr zirvəyə qalxır", " - VİDEO"),
+    (("Новости", "Алиев встретился с Эрдоганом (ФОТО) - 06.12.2023, Sputnik Азербайджан",
+      "Президент встретился с коллегой."), "Алиев встретился с Эрдоганом", " (ФОТО)"),
+    (("Новости", "Алиев и Эрдоган провели переговоры - ВИДЕО - Sputnik Азербайджан, 1920, 06.12.2023",
+      "Подписаться", "БАКУ, 6 дек - Sputnik. Президент провел переговоры с коллегой."),
+     "Алиев и Эрдоган провели переговоры", " - ВИДЕО"),
+])
+def test_a_media_marker_is_stripped_from_the_title_with_its_reason(lines, title, marker):
+    article = clean_page(page_of(*lines), "auto")
+    assert article.title == title
+    assert [(r.line, r.text) for r in article.removed if r.reason == "title-marker"] == [(1, marker)]
+    assert not any(marker.strip(" -()") in p for p in article.paragraphs)
+
+
+def test_a_tagged_title_loses_its_marker_too():
+    article = clean_page(page_of("Алиев встретился с Эрдоганом | VIDEO", "Президент встретился с коллегой.",
+                                 tags=("title", "p")), "ru")
+    assert article.title == "Алиев встретился с Эрдоганом"
+    assert [(r.text, r.reason) for r in article.removed] == [(" | VIDEO", "title-marker")]
+
+
+def test_a_marker_in_a_paragraph_is_left_alone():
+    """Only the title is stripped: a body line ending in "- ВИДЕО" keeps its text."""
+    article = clean_page(page_of("Заголовок новости дня", "Первый абзац текста.", "Как это было - ВИДЕО"), "ru")
+    assert article.paragraphs == ("Первый абзац текста.", "Как это было - ВИДЕО")
+
+
+@pytest.mark.parametrize("text, dateline, rest", [
+    ("ВАШИНГТОН, 17 дек - Sputnik. 20-летний Симс стал чемпионом.", "ВАШИНГТОН, 17 дек - Sputnik.",
+     "20-летний Симс стал чемпионом."),
+    ("Bakı. 2 dekabr. REPORT.AZ/ 20 milyondan çox insan baxıb.", "Bakı. 2 dekabr. REPORT.AZ/",
+     "20 milyondan çox insan baxıb."),
+    ("Баку /Trend/ - 15 человек пострадали.", "Баку /Trend/ -", "15 человек пострадали."),
+    ("Bakı. Trend: 2023-cü ildə ixrac artıb.", "Bakı. Trend:", "2023-cü ildə ixrac artıb."),
+    ("БАКУ, 6 дек. /АПА/. 40 стран участвуют в конференции.", "БАКУ, 6 дек. /АПА/.",
+     "40 стран участвуют в конференции."),
+])
+def test_a_dateline_before_a_number_is_removed(text, dateline, rest):
+    assert match_dateline(text) == (dateline, rest)
+
+
+@pytest.mark.parametrize("text", [
+    "Агентство Trend 20 лет пишет о нефти.",  # no punctuation closes a dateline
+    "Агентство Trend, 20 лет назад открытое, выросло.",
+    "Источник Report 5 декабря сообщил о встрече.",
+    "БАКУ, 6 дек - Sputnik 20 лет в Азербайджане.",  # a dateline ends with its period
+])
+def test_a_sentence_opening_with_an_agency_and_a_number_is_not_a_dateline(text):
+    assert match_dateline(text) is None
+
+
+def test_a_paragraph_after_a_dateline_keeps_its_number():
+    article = clean_page(page_of(
+        "Заголовок новости дня", "ВАШИНГТОН, 17 дек - Sputnik. 20-летний Симс стал чемпионом.", "Второй абзац.",
+    ), "ru")
+    assert article.paragraphs == ("20-летний Симс стал чемпионом.", "Второй абзац.")
+    assert article.meta["dateline"] == "ВАШИНГТОН, 17 дек - Sputnik."

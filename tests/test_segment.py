@@ -31,6 +31,13 @@ SAMPLES = Path(__file__).resolve().parents[1] / "samples" / "sputnik-2023-12-06"
         ("«Мы рады!» — сказал он. Потом ушёл.", ["«Мы рады!» — сказал он.", "Потом ушёл."]),
         ("Что?! Да... Нет.", ["Что?!", "Да...", "Нет."]),
         ("Встреча с И.Алиевым. Затем с Р. Т. Эрдоганом.", ["Встреча с И.Алиевым.", "Затем с Р. Т. Эрдоганом."]),
+        # a Latin place/organisation abbreviation before a capitalised Cyrillic word ends a sentence
+        # (razdel alone takes "D.C." for initials and keeps the next sentence with it)
+        ("Об этом пишет газета из Washington, D.C. В пятницу утром прошла встреча.",
+         ["Об этом пишет газета из Washington, D.C.", "В пятницу утром прошла встреча."]),
+        ("Компания зарегистрирована в U.S.A. Её офис в Баку.", ["Компания зарегистрирована в U.S.A.", "Её офис в Баку."]),
+        ("Контракт подписала Apple Inc. «Сделка важна», — сказал министр.",
+         ["Контракт подписала Apple Inc.", "«Сделка важна», — сказал министр."]),
     ],
 )
 def test_russian(text, expected):
@@ -75,6 +82,17 @@ def test_russian(text, expected):
 )
 def test_azerbaijani(text, expected):
     assert split_sentences(text, "az") == expected
+
+
+@pytest.mark.parametrize("text", [
+    "Книгу написала J.K. Роулинг, и она стала бестселлером.",  # Latin initials before a Cyrillic name
+    "Офис U.S. Steel находится в Питтсбурге.",  # a Latin word after the abbreviation
+    "В Washington, D.C. прошла встреча министров.",  # a lower-case word after it
+    "P.S. Спасибо всем за участие.",  # an abbreviation opening the sentence
+    "Он работает в U.S.-компании уже пять лет.",
+])
+def test_russian_latin_abbreviations_that_do_not_end_a_sentence(text):
+    assert split_sentences(text, "ru") == [text]
 
 
 def test_other_languages_use_the_rule_based_splitter():
