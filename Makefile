@@ -15,10 +15,12 @@ install: $(STAMP) model
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-# torch first, pinned: an unpinned torch would pull a multi-GB CUDA build.
-$(STAMP): setup.cfg pyproject.toml | $(BIN)/python
+# torch first, pinned: an unpinned torch would pull a multi-GB CUDA build. The development install
+# adds the optional `ray` extra (Ray Data, for `align corpus --engine ray`) so that `make test` runs
+# tests/test_ray_engine.py instead of skipping it; `pip install align` alone stays without Ray.
+$(STAMP): setup.cfg pyproject.toml Makefile | $(BIN)/python
 	$(BIN)/pip install -q torch==2.13.0
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q -e '.[test,ray]'
 	touch $@
 
 model: $(STAMP)

