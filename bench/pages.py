@@ -699,6 +699,15 @@ def synthetic_documents(count: int, seed: int = 0) -> list[SourceDoc]:
     return docs
 
 
+CORPUS_OUTPUTS = ("corpus.tsv", "corpus.ru", "corpus.az", "corpus.jsonl", "corpus.tmx", "pairs.tsv",
+                  "pairs.unpaired.tsv")
+
+
+def differing_outputs(a: str | Path, b: str | Path, names: Sequence[str] = CORPUS_OUTPUTS) -> list[str]:
+    """The corpus output files (of ``names``) whose bytes differ between output directories ``a`` and ``b``."""
+    return [name for name in names if (Path(a) / name).read_bytes() != (Path(b) / name).read_bytes()]
+
+
 def build_fake_pool(out_dir: str | Path, *, pairs: int = 8, one_sided: int = 2, templates: int = 4,
                     seed: int = 0) -> Pool:
     """A small pool that needs neither ../shared nor a model: synthetic stories and template press

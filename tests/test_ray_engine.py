@@ -20,7 +20,7 @@ import pytest
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "bench"))
 
-from pages import FakeFactory, build_fake_pool  # noqa: E402
+from pages import CORPUS_OUTPUTS as OUTPUTS, FakeFactory, build_fake_pool, differing_outputs  # noqa: E402
 
 from align.corpus import run_corpus  # noqa: E402
 from align.filters import FilterSettings  # noqa: E402
@@ -32,13 +32,7 @@ MODEL_DIR = REPO / "models" / "multilingual-e5-small"
 needs_model = pytest.mark.skipif(not (MODEL_DIR / "modules.json").is_file(),
                                  reason="default model not built (align models build)")
 SAMPLE = REPO / "samples" / "sputnik-2023-12-06"
-OUTPUTS = ("corpus.tsv", "corpus.ru", "corpus.az", "corpus.jsonl", "corpus.tmx", "pairs.tsv", "pairs.unpaired.tsv")
 NO_LANGUAGE = FilterSettings(language=False)  # the fake "Azerbaijani" is transliterated Russian
-
-
-def _same_outputs(a: Path, b: Path) -> None:
-    for name in OUTPUTS:
-        assert (a / name).read_bytes() == (b / name).read_bytes(), name
 
 
 @pytest.fixture(scope="module")
@@ -81,7 +75,7 @@ def ray_run(pool, ray_instance, tmp_path_factory):
 @needs_ray
 def test_ray_engine_writes_the_local_engines_bytes(local_run, ray_run):
     (local_out, local_report), (ray_out, ray_report) = local_run, ray_run
-    _same_outputs(local_out, ray_out)
+    assert differing_outputs(local_out, ray_out) == []
     for key in ("pairs", "rows", "unpaired", "score_histogram", "failed_documents"):
         assert ray_report[key] == local_report[key], key
     timing = ray_report["timing"]
@@ -110,7 +104,7 @@ def test_the_engines_resume_each_others_runs(pool, local_run, ray_run, tmp_path)
                             progress=False)
     assert remote["timing"]["documents_aligned_now"] == len(records[::2])
     assert not list((by_ray / ".work" / "docs").glob(".*.tmp"))
-    _same_outputs(local_run[0], by_ray)
+    assert differing_outputs(local_run[0], by_ray) == []
 
     by_local = tmp_path / "by-local"
     shutil.copytree(ray_run[0], by_local)
@@ -119,7 +113,7 @@ def test_the_engines_resume_each_others_runs(pool, local_run, ray_run, tmp_path)
     local = run_corpus(pool.ru_dir, pool.az_dir, by_local, encoder_factory=FakeFactory(), workers=0,
                        filters=NO_LANGUAGE, progress=False)
     assert local["timing"]["documents_aligned_now"] == 3
-    _same_outputs(local_run[0], by_local)
+    assert differing_outputs(local_run[0], by_local) == []
 
 
 @needs_ray
@@ -133,7 +127,7 @@ def test_given_pairs_and_new_filters(pool, local_run, ray_instance, tmp_path):
     local = run_corpus(pool.ru_dir, pool.az_dir, tmp_path / "l", workers=0, **kwargs)
     remote = run_corpus_ray(pool.ru_dir, pool.az_dir, tmp_path / "r", **kwargs)
     assert remote["pairs"] == local["pairs"] == 2
-    _same_outputs(tmp_path / "l", tmp_path / "r")
+    assert differing_outputs(tmp_path / "l", tmp_path / "r") == []
     strict = FilterSettings(language=False, min_score=0.99)
     again = run_corpus_ray(pool.ru_dir, pool.az_dir, tmp_path / "r", **{**kwargs, "filters": strict})
     assert again["timing"]["documents_aligned_now"] == 0 and again["rows"]["kept"] < remote["rows"]["kept"]
@@ -229,7 +223,7 @@ def test_real_model_ray_run_matches_the_local_engine(ray_instance, tmp_path):
     local = run_corpus(ru_dir, az_dir, tmp_path / "l", pairs_tsv=pairs, workers=0, progress=False)
     remote = run_corpus_ray(ru_dir, az_dir, tmp_path / "r", pairs_tsv=pairs, workers=1, progress=False)
     assert remote["rows"]["aligned"] == local["rows"]["aligned"] > 10
-    _same_outputs(tmp_path / "l", tmp_path / "r")
+    assert differing_outputs(tmp_path / "l", tmp_path / "r") == []
     assert time.perf_counter() - started < 120
 
 
