@@ -118,9 +118,18 @@ class VectorLookup:
         return np.stack(rows) if rows else np.zeros((0, 384), np.float32)
 
 
-def run_units(n: int, captions: int = 4) -> None:
-    """`align_units` (title, captions, body) on synthetic units: time and peak memory."""
+def run_units(n: int, captions: int = 4, exact_levels: bool = False) -> None:
+    """`align_units` (title, captions, body) on synthetic units: time and peak memory.
+
+    ``exact_levels``: the caption levels from the full n×m similarity matrix (the pre-sampling
+    behaviour, as a baseline)."""
+    import functools
+
+    from align import aligner
     from align.aligner import align_units
+
+    if exact_levels:
+        aligner.cosine_levels = functools.partial(aligner.cosine_levels, exact_cells=float("inf"))
     from align.types import Unit
 
     ru, az, ru_par, az_par, _ = synthetic(n + captions)
@@ -169,13 +178,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--kernel", action="store_true", help="also compare the compiled and interpreted DP kernel")
     parser.add_argument("--units", action="store_true",
                         help="time `align_units` (the whole article path, captions included) instead")
+    parser.add_argument("--exact-levels", action="store_true",
+                        help="--units: caption levels from the full n×m matrix (the baseline before sampling)")
     args = parser.parse_args(argv)
     from threadpoolctl import threadpool_info
 
     threads = max((p.get("num_threads", 1) for p in threadpool_info()), default=1)
     print(f"align_vectors on synthetic 384-d vectors (BLAS threads: {threads})")
     for n in args.sizes:
-        run_units(n) if args.units else run(n)
+        run_units(n, exact_levels=args.exact_levels) if args.units else run(n)
     if args.kernel:
         kernel_comparison()
     return 0
