@@ -5,8 +5,10 @@
 
 Sets: ``dev`` (bench/devset.py, NTREX docs 1–62), ``bleualign-dev`` (de-fr dev document), ``heldout``
 (NTREX docs 63–123: report only) and ``textberg`` (Text+Berg de-fr test, 7 documents: report only).
-Aligners: ``ours`` (`align.aligner.align_units`) and ``baseline`` (cosine 1-1/1-2/2-1 DP, fixed skip,
-no margin, no calibration, no structure). Embeddings are cached under ``.cache/embeddings``.
+Aligners: ``ours`` (`align.aligner.align_units`), ``baseline`` (cosine 1-1/1-2/2-1 DP, fixed skip,
+no margin, no calibration, no structure) and ``bertalign`` (Bertalign's algorithm re-implemented in
+bench/reference_aligners.py, on the same model, with real embeddings of the concatenations; its time
+includes embedding them). Embeddings are cached under ``.cache/embeddings``.
 """
 from __future__ import annotations
 
@@ -152,7 +154,13 @@ def run_set(name: str, aligner: str, encoder, settings=None, seeds: Sequence[int
     docs = load_set(name, seeds)
     tests, golds, seconds = [], [], 0.0
     for _, ru_units, az_units, gold in docs:
-        if aligner == "baseline":
+        if aligner == "bertalign":
+            from reference_aligners import bertalign
+
+            texts_ru, texts_az = [u.text for u in ru_units], [u.text for u in az_units]
+            started = time.perf_counter()
+            links = bertalign(texts_ru, texts_az, encoder.encode)
+        elif aligner == "baseline":
             ru_vecs = encoder.encode([u.text for u in ru_units])
             az_vecs = encoder.encode([u.text for u in az_units])
             started = time.perf_counter()
