@@ -13,8 +13,9 @@ same page features (`features_of_pages`), the same per-pair function (`process_p
 record files and the same finishing step (`finish_corpus`: `assemble` and the report). A killed run
 (driver or workers) resumes from the records already written, and the final files are
 byte-identical to a local run's: record order is restored by job key, and vectors do not depend on
-batching — `Embedder` is batch-invariant (texts grouped by exact token count, no padding; checked
-bit for bit in tests/test_ray_engine.py), and an encoder that does not declare ``batch_invariant``
+batching — `Embedder` is batch-invariant (texts grouped by exact token count, no padding; equal to
+the single-text vectors within float rounding, checked in tests/test_ray_engine.py, and the files
+write scores with 4 decimals), and an encoder that does not declare ``batch_invariant``
 is called one text at a time, as the local engine does.
 
 Embeddings go through one `VectorStore` actor on the driver's node, which keeps the local engine's
@@ -92,7 +93,7 @@ class VectorStore:
 class BatchEncoder:
     """An actor's encoder: vectors from this batch's memo, then the run's `VectorStore`, then the
     model — the missing texts of a call in one batched ``encode`` when the encoder is batch-invariant,
-    else one at a time (bit-identical either way to the local engine's `CachedEncoder`)."""
+    else one at a time (the local engine's `CachedEncoder` vectors, within float rounding)."""
 
     def __init__(self, encoder: TextEncoder, store=None) -> None:
         self.encoder = encoder

@@ -25,7 +25,7 @@ Also printed: the CPU seconds of the raw processes and of the local engine's who
 alone on one thread — one text at a time (what `CachedEncoder` does with an encoder that is not
 batch-invariant), sentence-transformers' padded batches of 64 (what `Embedder.encode` did
 before), and `Embedder`'s batches of equal token count (what it does now, and what both engines
-use; bit-identical to one at a time) at a few batch sizes — and the peak resident memory of the
+use; equal to one at a time within float rounding) at a few batch sizes — and the peak resident memory of the
 process tree (driver, workers, Ray's processes; shared pages counted once per process, so an upper
 bound). Timings are printed, never asserted.
 """

@@ -192,8 +192,10 @@ def _sample_sentences() -> list[str]:
 @pytest.mark.model
 @needs_model
 def test_embedder_gives_each_text_its_vector_alone():
-    """Batched encoding (texts grouped by exact token count) is bit-identical to one text at a time
-    — what lets the Ray engine batch and still write the local engine's bytes."""
+    """Batched encoding (texts grouped by exact token count, no padding) gives each text its
+    single-text vector to within float rounding. Bit for bit only where the CPU's GEMM kernels do
+    not depend on the row count: true on some machines, not on all (CI's differed by 1e-7), so the
+    guarantee checked is 1e-6 per component; written scores have 4 decimals."""
     from align.embed import Embedder, same_length_batches
 
     embedder = Embedder(device="cpu")
@@ -204,7 +206,8 @@ def test_embedder_gives_each_text_its_vector_alone():
     assert all(len({counts[i] for i in rows}) == 1 for rows in batches)
     batched = embedder.encode(texts)
     alone = np.stack([embedder.encode([t])[0] for t in texts])
-    assert batched.dtype == np.float32 and np.array_equal(batched, alone)
+    assert batched.dtype == np.float32 and batched.shape == alone.shape
+    assert float(np.abs(batched - alone).max()) <= 1e-6
 
 
 @pytest.mark.model
