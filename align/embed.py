@@ -47,9 +47,10 @@ class Embedder:
 
     Batch-invariant (``batch_invariant = True``): ``encode(texts)`` gives every text the vector it gets
     when encoded alone, to within float rounding (≤ 1e-6 per component; bit for bit only where the
-    CPU's GEMM kernels do not depend on the row count, which is not so on every machine). Texts are grouped by exact token count, so no batch holds padding (which also
-    saves the padded work); on CUDA every forward pass has the same number of rows (a short batch is
-    filled with copies of its last text), since GPU kernels are picked by shape.
+    CPU's GEMM kernels do not depend on the row count, which is not so on every machine). Texts are
+    grouped by exact token count, so no batch holds padding (which also saves the padded work); on
+    CUDA every forward pass has the same number of rows (a short batch is filled with copies of its
+    last text), since GPU kernels are picked by shape.
     sentence-transformers' own ``encode`` sorts by character length only, which still pads.
     """
 
