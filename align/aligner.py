@@ -8,13 +8,16 @@ The body search (align.dp) scores each bead by its margin — the cosine of its 
 the mean of the best cosines of beads of the same shape around it (hubness per shape, which removes
 the bias of concatenations) — rescaled by the document's own levels: 0 is the median margin of all
 candidate pairs (mostly wrong ones), 1 the median margin of mutual-best pairs (mostly right ones).
-The null threshold ``tau`` and the length and paragraph costs live in that scale, so they adapt to
-each document and each model instead of one fixed skip value. After the search:
+The null threshold ``tau``, the length and paragraph costs and the numbers term (numbers written
+with digits on both sides of a bead earn ``number_match`` each, one-sided ones cost ``number_miss``)
+live in that scale, so they adapt to each document and each model instead of one fixed skip value.
+Concatenations are derived from unit vectors (normalised sums); ``Settings(embed_blocks=k)`` embeds
+those of up to k units per side for real and mixes them in (measured: lower F1 and several times the
+model time — bench/README.md).
+After the search:
 
 * re-evaluation (``reevaluate="split"``): an n-n bead whose 1-1 parts are each mutual best and
-  confident is split back (over-merging); ``"exact"`` instead re-scores merged beads with real
-  embeddings of the concatenated texts (measured: no better than the derived sums, and it costs model
-  time — see bench/README.md);
+  confident is split back (over-merging);
 * recovery: units left unaligned on both sides are matched by mutual best + margin, run against run,
   so a paragraph moved elsewhere on one side is still aligned.
 """
@@ -57,7 +60,12 @@ class Settings:
     diagonal_penalty: float = 1.0  # n-n beads whose diagonal 1-1 pairs fit in length pay this × fit
     diagonal_level: float = 0.4
     weight_power: float = 0.0  # unit weight in derived sums: chars ** power
-    reevaluate: str = "split"  # "split": undo merges of confident 1-1 pairs; "exact": re-embed; "off"
+    number_match: float = 0.2  # reward per number written on both sides of a bead …
+    number_miss: float = 0.1  # … and cost per number on one side only (needs the texts)
+    number_min_digits: int = 2  # shorter numbers are often spelled out on one side
+    embed_blocks: int = 0  # embed concatenations of 2 … this many units per side for real (0: derive all)
+    embedded_weight: float = 1.0  # a bead's cosine: this share from embedded concatenations, the rest derived
+    reevaluate: str = "split"  # "split": undo merges of confident 1-1 pairs; "off"
     split_tau: float = 1.0  # every 1-1 part must be a mutual best with ŝ ≥ this
     recover: bool = True
     recover_tau: float = 0.4  # out-of-order links need more evidence
@@ -94,7 +102,7 @@ def align_vectors(
     recovery pass take the place of their first ru unit. ``max_bead`` is the largest n + m of a bead
     and overrides ``settings.max_bead`` (4 here, for speed on long inputs; `align_units` uses the
     settings' 6). Lengths (or texts) enable the length-ratio cost, paragraphs the paragraph cost.
-    ``encode_concat`` (with the texts) is used only by ``Settings(reevaluate="exact")``, which embeds
+    ``encode_concat`` (with the texts) is used only with ``Settings(embed_blocks=k ≥ 2)``, which embeds
     concatenations for real; otherwise they are derived from unit vectors. ``calibration`` (model
     constants, see align.score) is the fallback for documents too small to calibrate themselves.
     """
@@ -113,19 +121,17 @@ def _align_vectors(ru, az, s, ru_paragraphs, az_paragraphs, ru_lengths, az_lengt
     n, m = len(ru), len(az)
     if n == 0 or m == 0:
         return [Link((i,), ()) for i in range(n)] + [Link((), (j,)) for j in range(m)]
-    doc = prepare(ru, az, s, ru_paragraphs, az_paragraphs,
-                  _lengths(ru_lengths, ru_texts, n), _lengths(az_lengths, az_texts, m), calibration)
-    beads = dp.search(doc.inputs, doc.scoring)
     texts = (list(ru_texts), list(az_texts)) if ru_texts is not None and az_texts is not None else None
-    exact = ExactScorer(doc, encode_concat, texts) if (s.reevaluate == "exact" and encode_concat and texts) else None
-    if exact is not None:
-        beads = reevaluate(doc, beads, exact)
-    elif s.reevaluate == "split":
+    doc = prepare(ru, az, s, ru_paragraphs, az_paragraphs,
+                  _lengths(ru_lengths, ru_texts, n), _lengths(az_lengths, az_texts, m), calibration,
+                  encode_concat if texts else None, texts)
+    beads = dp.search(doc.inputs, doc.scoring)
+    if s.reevaluate == "split":
         beads = split_confident(doc, beads)
     moved: list[tuple[tuple[int, ...], tuple[int, ...]]] = []
     if s.recover:
         beads, moved = recover(doc, ru, az, beads)
-    return _links(doc, beads, moved, exact)
+    return _links(doc, beads, moved)
 
 
 _CONTROLLER = None
@@ -292,8 +298,12 @@ def make_band(ru: np.ndarray, az: np.ndarray, s: Settings) -> tuple[np.ndarray, 
 
 
 def prepare(ru, az, s: Settings, ru_paragraphs=None, az_paragraphs=None, ru_len=None, az_len=None,
-            calibration: dict | None = None) -> Document:
-    """Band, banded similarities, hubs, document levels and the scoring for one body."""
+            calibration: dict | None = None, encode_concat: Callable[[list[str]], np.ndarray] | None = None,
+            texts: tuple[list[str], list[str]] | None = None) -> Document:
+    """Band, banded similarities, hubs, document levels and the scoring for one body.
+
+    With ``s.embed_blocks ≥ 2``, ``encode_concat`` and the texts, concatenations of up to that many
+    units per side are embedded for real (`embedded_blocks`) and mixed into bead cosines."""
     n, m = len(ru), len(az)
     lo, hi = make_band(ru, az, s)
     reach = s.max_bead - 1
@@ -310,10 +320,20 @@ def prepare(ru, az, s: Settings, ru_paragraphs=None, az_paragraphs=None, ru_len=
     inputs = dp.Inputs(S, start, lo, hi, ru_w, az_w, dp.block_norms(ru, ru_w, reach), dp.block_norms(az, az_w, reach),
                        ru_hub, az_hub, ru_len.astype(np.float64), az_len.astype(np.float64),
                        _breaks(ru_paragraphs, n), _breaks(az_paragraphs, m))
+    beads = dp.bead_types(s.max_bead)
+    use_embedded = s.embed_blocks >= 2 and s.embedded_weight > 0 and encode_concat is not None and texts is not None
+    if use_embedded:
+        sizes_used = range(2, min(s.embed_blocks, s.max_bead - 1) + 1)
+        inputs.E = dp.embedded_similarity(embedded_blocks(ru, texts[0], sizes_used, encode_concat),
+                                          embedded_blocks(az, texts[1], sizes_used, encode_concat), beads, lo, hi)
+    if texts is not None and (s.number_match > 0 or s.number_miss > 0):
+        ru_nums, az_nums = (unit_numbers(t, s.number_min_digits) for t in texts)
+        inputs.N = dp.shared_numbers(ru_nums, az_nums, start, width)
+        inputs.ru_numbers = np.array([len(v) for v in ru_nums], dtype=np.float64)
+        inputs.az_numbers = np.array([len(v) for v in az_nums], dtype=np.float64)
     centre = levels.get("log_length_ratio", 0.0)
     if has_len:
         centre = _length_centre(inputs, S, start)
-    beads = dp.bead_types(s.max_bead)
     sizes = beads.sum(axis=1)
     penalty = np.array([(s.merge_penalty[min(t, len(s.merge_penalty) - 1)] + (s.square_penalty if a > 1 and b > 1 else 0.0))
                         if a and b else s.null_penalty for (a, b), t in zip(beads, sizes)], dtype=np.float64)
@@ -323,9 +343,39 @@ def prepare(ru, az, s: Settings, ru_paragraphs=None, az_paragraphs=None, ru_len=
         length_weight=s.length_weight if has_len else 0.0, length_centre=centre, length_slack=s.length_slack,
         paragraph_penalty=s.paragraph_penalty if (ru_paragraphs is not None and az_paragraphs is not None) else 0.0,
         diagonal_penalty=s.diagonal_penalty if has_len else 0.0, diagonal_level=s.diagonal_level,
+        embedded_weight=s.embedded_weight if use_embedded else 0.0,
+        number_match=s.number_match, number_miss=s.number_miss,
         extra={"hub_k": max(1, min(s.shape_hub_k, n, m))},
     )
     return Document(inputs, scoring, s, levels, ru, az)
+
+
+def unit_numbers(texts: Sequence[str], min_digits: int) -> list[list[str]]:
+    """The numbers written with digits in each text (normalised, `align.filters.extract_numbers`),
+    keeping those of at least ``min_digits`` digits. (Capitalised words written alike on both sides
+    were tried as a second cue of this kind: lower F1 on bleualign-dev — German capitalises nouns.)"""
+    from .filters import extract_numbers
+
+    out = [[v for v in extract_numbers(t) if sum(ch.isdigit() for ch in v) >= min_digits] for t in texts]
+    return out
+
+
+def embedded_blocks(units: np.ndarray, texts: Sequence[str], sizes: Sequence[int],
+                    encode: Callable[[list[str]], np.ndarray]) -> dict[int, np.ndarray]:
+    """Unit vectors of every run of ``a`` consecutive texts (joined by a space), for each ``a`` in
+    ``sizes``, embedded in one call; ``{1: units}`` included. Shape of entry a: (n − a + 1, d)."""
+    wanted = [(a, " ".join(texts[i:i + a])) for a in sizes for i in range(len(texts) - a + 1)]
+    out = {1: units}
+    if not wanted:
+        return out
+    vecs = _as_unit_rows(encode([t for _, t in wanted]))
+    first = 0
+    for a in sizes:
+        count = max(0, len(texts) - a + 1)
+        if count:
+            out[a] = vecs[first:first + count]
+        first += count
+    return out
 
 
 def _weights(lengths: np.ndarray, power: float) -> np.ndarray:
@@ -462,83 +512,6 @@ def match_one_to_one(ru_idx: list[int], az_idx: list[int], ru_vecs, az_vecs, ru_
 
 
 # --------------------------------------------------------------------------- after the search
-class ExactScorer:
-    """Bead values with real embeddings of concatenated texts (encoded once, on demand)."""
-
-    def __init__(self, doc: Document, encode: Callable[[list[str]], np.ndarray],
-                 texts: tuple[list[str], list[str]]) -> None:
-        self.doc, self.encode, self.texts = doc, encode, texts
-        self.min_shape_count = 3
-        self.cache: dict[tuple[str, int, int], np.ndarray] = {}
-
-    def prefetch(self, beads: Sequence[tuple[int, int, int, int]]) -> None:
-        want: dict[tuple[str, int, int], str] = {}
-        for i0, i1, j0, j1 in beads:
-            if i1 - i0 > 1 and (j1 > j0):
-                want[("ru", i0, i1)] = " ".join(self.texts[0][i0:i1])
-            if j1 - j0 > 1 and (i1 > i0):
-                want[("az", j0, j1)] = " ".join(self.texts[1][j0:j1])
-        missing = [key for key in want if key not in self.cache]
-        if missing:
-            vecs = _as_unit_rows(self.encode([want[key] for key in missing]))
-            self.cache.update(zip(missing, vecs))
-
-    def vector(self, side: str, start: int, end: int, units: np.ndarray) -> np.ndarray:
-        if end - start == 1:
-            return units[start]
-        return self.cache[(side, start, end)]
-
-    def values(self, beads: Sequence[tuple[int, int, int, int]], ru: np.ndarray, az: np.ndarray) -> np.ndarray:
-        """(cosine, margin, score) per bead, like dp.bead_values but with exact concatenation vectors."""
-        self.prefetch(beads)
-        derived = dp.bead_values(self.doc.inputs, self.doc.scoring, list(beads))
-        out = derived.copy()
-        sc = self.doc.scoring
-        shifts: dict[tuple[int, int], list[float]] = {}
-        exact_cos = {}
-        for q, (i0, i1, j0, j1) in enumerate(beads):
-            if i1 == i0 or j1 == j0 or (i1 - i0 == 1 and j1 - j0 == 1):
-                continue
-            cos = float(self.vector("ru", i0, i1, ru) @ self.vector("az", j0, j1, az))
-            exact_cos[q] = cos
-            shifts.setdefault((i1 - i0, j1 - j0), []).append(cos - derived[q, 0])
-        # exact concatenation cosines differ from derived ones systematically by shape; only a bead's
-        # deviation from its shape's typical shift (median over this document's candidates) is evidence
-        typical = {shape: float(np.median(v)) if len(v) >= self.min_shape_count else None
-                   for shape, v in shifts.items()}
-        for q, cos in exact_cos.items():
-            i0, i1, j0, j1 = beads[q]
-            base = typical[(i1 - i0, j1 - j0)]
-            if base is None:
-                continue
-            shift = cos - derived[q, 0] - base
-            out[q, 0] = cos
-            out[q, 1] = derived[q, 1] + shift
-            out[q, 2] = derived[q, 2] + ((i1 - i0) + (j1 - j0)) * shift * sc.scale  # score is size·(ŝ − τ) − …
-        return out
-
-
-def reevaluate(doc: Document, beads: list[tuple[int, int, int, int]], exact: ExactScorer) -> list[tuple[int, int, int, int]]:
-    """Re-search each merged bead's box with exact concatenation vectors; keep the better split.
-
-    All concatenations needed (every sub-bead of every merged bead) are embedded in one call.
-    """
-    ru_vecs, az_vecs = exact_unit_vectors(doc)
-    boxes = {k: _segmentations(*bead, doc.scoring.beads) for k, bead in enumerate(beads)
-             if (bead[1] - bead[0]) + (bead[3] - bead[2]) >= 3 and bead[1] > bead[0] and bead[3] > bead[2]}
-    if not boxes:
-        return beads
-    flat = sorted({b for options in boxes.values() for option in options for b in option})
-    values = dict(zip(flat, exact.values(flat, ru_vecs, az_vecs)[:, 2]))
-    out: list[tuple[int, int, int, int]] = []
-    for k, bead in enumerate(beads):
-        if k in boxes:
-            out.extend(max(boxes[k], key=lambda option: sum(values[b] for b in option)))
-        else:
-            out.append(bead)
-    return out
-
-
 def split_confident(doc: Document, beads: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
     """Undo over-merging: split an n-n bead (2-2, 3-3 …) into n 1-1 pairs when every one of them
     is a mutual best match in the document with ŝ ≥ ``split_tau``.
@@ -578,31 +551,6 @@ def _fill_box(i0, i1, j0, j1, singles):
             out.append((a0, a1, b0, b1))
         i, j = a1, b1
     return out
-
-
-def exact_unit_vectors(doc: Document) -> tuple[np.ndarray, np.ndarray]:
-    return doc.ru, doc.az
-
-
-def _segmentations(i0, i1, j0, j1, beads) -> list[tuple[tuple[int, int, int, int], ...]]:
-    """All monotone ways to cover the box ru[i0:i1] × az[j0:j1] with the allowed bead types."""
-    allowed = {(int(a), int(b)) for a, b in beads}
-    memo: dict[tuple[int, int], list[tuple]] = {}
-
-    def rec(i, j):
-        if (i, j) == (i1, j1):
-            return [()]
-        if (i, j) in memo:
-            return memo[(i, j)]
-        out = []
-        for a, b in allowed:
-            if i + a <= i1 and j + b <= j1 and (a or b):
-                for rest in rec(i + a, j + b):
-                    out.append(((i, i + a, j, j + b),) + rest)
-        memo[(i, j)] = out
-        return out
-
-    return rec(i0, j0)
 
 
 def recover(doc: Document, ru: np.ndarray, az: np.ndarray, beads: list[tuple[int, int, int, int]]):
@@ -660,7 +608,7 @@ def _runs(indices: list[int]) -> dict[int, list[int]]:
 
 def _align_run(doc: Document, ru, az, ru_run: list[int], az_run: list[int]):
     """A small full search between two runs of leftovers; (ru ids, az ids, ŝ per sentence) per bead."""
-    s = replace(doc.settings, recover=False, reevaluate=False)
+    s = replace(doc.settings, recover=False, reevaluate="off")
     sub_ru, sub_az = ru[ru_run], az[az_run]
     x = doc.inputs
     lo, hi = dp.full_band(len(ru_run), len(az_run))
@@ -681,12 +629,9 @@ def _align_run(doc: Document, ru, az, ru_run: list[int], az_run: list[int]):
     return out
 
 
-def _links(doc: Document, beads, moved, exact: ExactScorer | None) -> list[Link]:
+def _links(doc: Document, beads, moved) -> list[Link]:
     """Beads (+ recovered links) → Link objects with similarity and margin, in order."""
     values = dp.bead_values(doc.inputs, doc.scoring, beads)
-    if exact is not None:
-        ru_vecs, az_vecs = exact_unit_vectors(doc)
-        values = exact.values(beads, ru_vecs, az_vecs)
     links = [Link(tuple(range(i0, i1)), tuple(range(j0, j1)), float(v[0]), float(v[1]))
              for (i0, i1, j0, j1), v in zip(beads, values)]
     if moved:
@@ -696,9 +641,8 @@ def _links(doc: Document, beads, moved, exact: ExactScorer | None) -> list[Link]
 
 
 def _values_any(doc: Document, ri, ai) -> tuple[float, float]:
-    ru_vecs, az_vecs = exact_unit_vectors(doc)
-    u = _unit(ru_vecs[list(ri)].sum(axis=0))
-    v = _unit(az_vecs[list(ai)].sum(axis=0))
+    u = _unit(doc.ru[list(ri)].sum(axis=0))
+    v = _unit(doc.az[list(ai)].sum(axis=0))
     cos = float(u @ v)
     hub = 0.5 * (doc.inputs.ru_hub[list(ri)].mean() + doc.inputs.az_hub[list(ai)].mean())
     return cos, cos - float(hub)

@@ -14,18 +14,24 @@ Everything here works on arrays only (no text, no model). The pieces, in the ord
 4. **The programme** (`_fill`): for each cell, the best of the bead types (1-1, 1-2, 2-1, 2-2, 1-3,
    3-1 … and the nulls 1-0, 0-1). A bead scores ``coef·(ŝ − τ) − penalty`` where ``ŝ`` is the bead's
    margin (cosine minus the mean hub of its units) rescaled so that 0 is the document's typical wrong
-   pair and 1 its typical right pair, minus a length-ratio term and a paragraph-crossing term.
+   pair and 1 its typical right pair, minus a length-ratio term and a paragraph-crossing term, plus
+   a numbers term when the texts are known (`shared_numbers`: numbers written on both sides of the
+   bead earn, numbers on one side only cost). Optionally (`embedded_similarity`) part of a bead's
+   cosine comes from real embeddings of the concatenations instead of the derived one.
 
 `Scoring` holds all the knobs; the caller (align.aligner) sets them from the document and the model.
 """
 from __future__ import annotations
 
+from bisect import bisect_left
 from dataclasses import dataclass, field
 
 import numpy as np
 from numba import njit
 
 NEG = -1.0e30  # "unreachable"
+NO_EMBEDDED = np.zeros((0, 0, 0), dtype=np.float32)  # Inputs.E when no concatenation is embedded
+NO_NUMBERS = np.zeros((0, 0), dtype=np.float32)  # Inputs.N when the texts are not known
 OUTSIDE = -1.0  # cosine assumed for a cell outside the band
 
 
@@ -52,12 +58,16 @@ class Scoring:
     paragraph_penalty: float = 0.0  # cost when a multi-sentence side crosses a paragraph boundary
     diagonal_penalty: float = 0.0  # cost of an n-n bead (n ≥ 2) whose diagonal 1-1 pairs fit in length …
     diagonal_level: float = 0.0  # … scaled by how far their worst |log length ratio − centre| is below this
+    embedded_weight: float = 0.0  # share of the embedded-concatenation cosine (`Inputs.E`) in a bead's cosine
+    number_match: float = 0.0  # reward per number found on both sides of a bead (`Inputs.N`) …
+    number_miss: float = 0.0  # … and cost per number of the bead found on one side only
     extra: dict = field(default_factory=dict)
 
     def params(self) -> np.ndarray:
         return np.array([self.floor, self.scale, self.tau, float(self.use_hubs), self.length_weight,
                          self.length_centre, self.length_slack, self.paragraph_penalty, self.diagonal_penalty,
-                         self.diagonal_level], dtype=np.float64)
+                         self.diagonal_level, self.embedded_weight, self.number_match, self.number_miss],
+                        dtype=np.float64)
 
 
 # --------------------------------------------------------------------------- band
@@ -199,6 +209,60 @@ def banded_similarity(ru: np.ndarray, az: np.ndarray, start: np.ndarray, width: 
     return out
 
 
+def embedded_similarity(ru_blocks: dict[int, np.ndarray], az_blocks: dict[int, np.ndarray], beads: np.ndarray,
+                        lo: np.ndarray, hi: np.ndarray, chunk: int = 64) -> np.ndarray:
+    """``E[t, i0, j0 − lo[i0]]``: cosine of the embedded ru block of ``a`` units starting at i0 and the
+    embedded az block of ``b`` units starting at j0, for bead type t = (a, b), at every bead start the
+    DP band allows; NaN where a side's blocks of that size were not embedded (and for 1-1, which the
+    unit cosines already give). ``ru_blocks[a]``: (n − a + 1, d) unit vectors of the a-unit blocks."""
+    n, m = len(lo) - 1, int(hi[-1])
+    width = int((hi - lo).max()) + 1
+    E = np.full((len(beads), n + 1, width), np.nan, dtype=np.float32)
+    for t, (a, b) in enumerate(beads):
+        if a == 0 or b == 0 or (a == 1 and b == 1) or a not in ru_blocks or b not in az_blocks:
+            continue
+        left, right = ru_blocks[a], az_blocks[b]
+        for r0 in range(0, len(left), chunk):
+            r1 = min(len(left), r0 + chunk)
+            c0, c1 = int(lo[r0]), int(min(len(right), hi[r1 - 1] + 1))
+            if c1 <= c0:
+                continue
+            block = left[r0:r1] @ right[c0:c1].T
+            _scatter_band(block, lo[r0:r1] - c0, hi[r0:r1] - lo[r0:r1] + 1, E[t, r0:r1])
+    return E
+
+
+def shared_numbers(ru_numbers: list[list[str]], az_numbers: list[list[str]], start: np.ndarray, width: int) -> np.ndarray:
+    """``N[r, k]``: how many numbers ru unit r and az unit ``start[r] + k`` share (multiset
+    intersection of the numbers written in them), banded like `banded_similarity`."""
+    n, m = len(ru_numbers), len(az_numbers)
+    out = np.zeros((n, width), dtype=np.float32)
+    where: dict[str, list[int]] = {}
+    for c, values in enumerate(az_numbers):
+        for value in set(values):
+            where.setdefault(value, []).append(c)
+    for r, values in enumerate(ru_numbers):
+        counts: dict[str, int] = {}
+        for value in values:
+            counts[value] = counts.get(value, 0) + 1
+        first = int(start[r])
+        for value, count in counts.items():
+            columns = where.get(value, [])
+            for c in columns[bisect_left(columns, first):bisect_left(columns, min(first + width, m))]:
+                out[r, c - first] += min(count, az_numbers[c].count(value))
+    return out
+
+
+@njit(cache=True)
+def _scatter_band(block, offsets, counts, out):
+    rows, cols = block.shape
+    for r in range(rows):
+        for q in range(counts[r]):
+            c = offsets[r] + q
+            if 0 <= c < cols:
+                out[r, q] = block[r, c]
+
+
 @njit(cache=True)
 def _scatter(block, offsets, out):
     rows, cols = block.shape
@@ -331,6 +395,10 @@ class Inputs:
     az_len: np.ndarray
     ru_break: np.ndarray  # 1 where a unit starts a new paragraph
     az_break: np.ndarray
+    E: np.ndarray = field(default_factory=lambda: NO_EMBEDDED)  # embedded_similarity(), or empty
+    N: np.ndarray = field(default_factory=lambda: NO_NUMBERS)  # shared_numbers(): banded like S, or empty
+    ru_numbers: np.ndarray | None = None  # numbers written in each unit (None: 0)
+    az_numbers: np.ndarray | None = None
 
     @property
     def n(self) -> int:
@@ -344,40 +412,45 @@ class Inputs:
 def search(x: Inputs, scoring: Scoring) -> list[tuple[int, int, int, int]]:
     """The best monotone path as beads ``(i0, i1, j0, j1)`` (ru[i0:i1] ↔ az[j0:j1]), in order."""
     ru_tab, az_tab, ru_th, az_th = tables(x, scoring)
-    back = _fill(x.S, x.start, x.lo, x.hi, x.ru_w, x.az_w, ru_tab, az_tab, ru_th, az_th, scoring.beads,
+    back = _fill(x.S, x.E, x.N, x.start, x.lo, x.hi, x.ru_w, x.az_w, ru_tab, az_tab, ru_th, az_th, scoring.beads,
                  scoring.coef.astype(np.float64), scoring.penalty.astype(np.float64), scoring.params())
     return _trace(back, x.lo, scoring.beads, x.n, x.m)
 
 
 def tables(x: Inputs, scoring: Scoring):
     """Block tables and per-bead-type hubs (cached on the Inputs for this bead set)."""
-    key = (tuple(map(tuple, scoring.beads)), scoring.extra.get("hub_k", 4))
+    key = (tuple(map(tuple, scoring.beads)), scoring.extra.get("hub_k", 4), scoring.embedded_weight)
     cached = getattr(x, "_tables", None)
     if cached is not None and cached[0] == key:
         return cached[1]
     ru_tab, az_tab = block_tables(x, scoring)
-    ru_th, az_th = type_hubs(x.S, x.start, x.lo, x.hi, x.ru_w, x.az_w, ru_tab, az_tab, scoring.beads, key[1])
+    ru_th, az_th = type_hubs(x.S, x.E, x.start, x.lo, x.hi, x.ru_w, x.az_w, ru_tab, az_tab, scoring.beads, key[1],
+                             scoring.embedded_weight)
     x._tables = (key, (ru_tab, az_tab, ru_th, az_th))
     return ru_tab, az_tab, ru_th, az_th
 
 
 def block_tables(x: Inputs, scoring: Scoring) -> tuple[np.ndarray, np.ndarray]:
-    """Per block start s and size a: [1/‖Σ w v‖, weighted mean hub, log(chars + 1), paragraph breaks inside].
+    """Per block start s and size a: [1/‖Σ w v‖, weighted mean hub, log(chars + 1), paragraph breaks
+    inside, numbers written].
 
-    Shape (n + 1, reach + 1, 4) per side, so the kernel does no division, log or summing over units.
+    Shape (n + 1, reach + 1, 5) per side, so the kernel does no division, log or summing over units.
     """
     reach = int(scoring.beads.max())
-    return (_table(x.ru_w, x.ru_norm, x.ru_hub, x.ru_len, x.ru_break, reach),
-            _table(x.az_w, x.az_norm, x.az_hub, x.az_len, x.az_break, reach))
+    ru_numbers = x.ru_numbers if x.ru_numbers is not None else np.zeros(x.n)
+    az_numbers = x.az_numbers if x.az_numbers is not None else np.zeros(x.m)
+    return (_table(x.ru_w, x.ru_norm, x.ru_hub, x.ru_len, x.ru_break, ru_numbers, reach),
+            _table(x.az_w, x.az_norm, x.az_hub, x.az_len, x.az_break, az_numbers, reach))
 
 
-def _table(w, norms, hub, length, breaks, reach) -> np.ndarray:
+def _table(w, norms, hub, length, breaks, numbers, reach) -> np.ndarray:
     n = len(w)
-    tab = np.zeros((n + 1, reach + 1, 4))
+    tab = np.zeros((n + 1, reach + 1, 5))
     cw = np.concatenate([[0.0], np.cumsum(w)])
     ch = np.concatenate([[0.0], np.cumsum(w * hub)])
     cl = np.concatenate([[0.0], np.cumsum(length)])
     cb = np.concatenate([[0.0], np.cumsum(breaks)])
+    cn = np.concatenate([[0.0], np.cumsum(numbers)])
     for a in range(1, reach + 1):
         count = n - a + 1
         if count <= 0:
@@ -387,11 +460,12 @@ def _table(w, norms, hub, length, breaks, reach) -> np.ndarray:
         tab[s, a, 1] = (ch[s + a] - ch[s]) / np.maximum(cw[s + a] - cw[s], 1e-12)
         tab[s, a, 2] = np.log(cl[s + a] - cl[s] + 1.0)
         tab[s, a, 3] = cb[s + a] - cb[s + 1]
+        tab[s, a, 4] = cn[s + a] - cn[s]
     return tab
 
 
 @njit(cache=True)
-def type_hubs(S, start, lo, hi, ru_w, az_w, ru_tab, az_tab, beads, k):
+def type_hubs(S, E, start, lo, hi, ru_w, az_w, ru_tab, az_tab, beads, k, lam):
     """Hubness per bead type: for every ru block (start, type) the mean of its k best cosines with az
     blocks of the same type in the band, and the same for az blocks. Competing with beads of its own
     shape removes the bias of concatenations (sums of vectors look alike more than single units do);
@@ -413,7 +487,7 @@ def type_hubs(S, start, lo, hi, ru_w, az_w, ru_tab, az_tab, beads, k):
                 pj = j - b
                 if pi < 0 or pj < 0 or pj < lo[pi] or pj > hi[pi]:
                     continue
-                cos = _bead_cos(S, start, ru_w, az_w, ru_tab, az_tab, pi, i, pj, j)
+                cos = _bead_cos(S, E, start, lo, ru_w, az_w, ru_tab, az_tab, t, lam, pi, i, pj, j)
                 _push(ru_best[pi, t], cos)
                 _push(az_best[pj, t], cos)
     ru_hub = np.zeros((n + 1, nb))
@@ -434,12 +508,14 @@ def bead_values(x: Inputs, scoring: Scoring, beads: list[tuple[int, int, int, in
     """
     ru_tab, az_tab, ru_th, az_th = tables(x, scoring)
     arr = np.array(beads, dtype=np.int64).reshape(-1, 4)
-    return _values(arr, x.S, x.start, x.ru_w, x.az_w, ru_tab, az_tab, ru_th, az_th, scoring.beads,
+    return _values(arr, x.S, x.E, x.N, x.start, x.lo, x.ru_w, x.az_w, ru_tab, az_tab, ru_th, az_th, scoring.beads,
                    scoring.coef.astype(np.float64), scoring.penalty.astype(np.float64), scoring.params())
 
 
 @njit(cache=True, inline="always")
-def _bead_cos(S, start, ru_w, az_w, ru_tab, az_tab, i0, i1, j0, j1):
+def _bead_cos(S, E, start, lo, ru_w, az_w, ru_tab, az_tab, t, lam, i0, i1, j0, j1):
+    """Cosine of ru[i0:i1] ↔ az[j0:j1]: derived from the unit cosines, mixed with the embedded
+    concatenations' cosine (weight ``lam``) where `Inputs.E` holds one for bead type ``t``."""
     width = S.shape[1]
     num = 0.0
     for r in range(i0, i1):
@@ -448,15 +524,22 @@ def _bead_cos(S, start, ru_w, az_w, ru_tab, az_tab, i0, i1, j0, j1):
             k = c - base
             x = S[r, k] if 0 <= k < width else OUTSIDE
             num += ru_w[r] * az_w[c] * x
-    return num * ru_tab[i0, i1 - i0, 0] * az_tab[j0, j1 - j0, 0]
+    cos = num * ru_tab[i0, i1 - i0, 0] * az_tab[j0, j1 - j0, 0]
+    if lam > 0.0 and 0 <= t < E.shape[0] and i0 < E.shape[1]:
+        q = j0 - lo[i0]
+        if 0 <= q < E.shape[2]:
+            e = E[t, i0, q]
+            if e == e:  # not NaN: this concatenation was embedded
+                cos = (1.0 - lam) * cos + lam * e
+    return cos
 
 
 @njit(cache=True, inline="always")
-def _bead_score(S, start, ru_w, az_w, ru_tab, az_tab, ru_th, az_th, t, i0, i1, j0, j1, coef, pen, P):
+def _bead_score(S, E, N, start, lo, ru_w, az_w, ru_tab, az_tab, ru_th, az_th, t, i0, i1, j0, j1, coef, pen, P):
     """(cosine, margin, score) of the bead ru[i0:i1] ↔ az[j0:j1] of type t (−1: not a bead type)."""
     a = i1 - i0
     b = j1 - j0
-    cos = _bead_cos(S, start, ru_w, az_w, ru_tab, az_tab, i0, i1, j0, j1)
+    cos = _bead_cos(S, E, start, lo, ru_w, az_w, ru_tab, az_tab, t, P[10], i0, i1, j0, j1)
     if t >= 0 and P[3] > 1.5:
         hub = 0.5 * (ru_th[i0, t] + az_th[j0, t])
     else:
@@ -472,7 +555,23 @@ def _bead_score(S, start, ru_w, az_w, ru_tab, az_tab, ru_th, az_th, t, i0, i1, j
         score -= P[7] * (ru_tab[i0, a, 3] + az_tab[j0, b, 3])
     if P[8] > 0.0 and a == b and a > 1:
         score -= P[8] * _diagonal_fit(ru_tab, az_tab, i0, j0, a, P[5], P[9])
+    if (P[11] > 0.0 or P[12] > 0.0) and N.shape[0] > 0:
+        shared = _block_sum(N, start, i0, i1, j0, j1)
+        score += P[11] * shared - P[12] * max(0.0, ru_tab[i0, a, 4] + az_tab[j0, b, 4] - 2.0 * shared)
     return cos, margin, score
+
+
+@njit(cache=True, inline="always")
+def _block_sum(M, start, i0, i1, j0, j1):
+    """Σ M[r, c] over the bead ru[i0:i1] × az[j0:j1] (M banded like S; 0 outside the band)."""
+    width = M.shape[1]
+    total = 0.0
+    for r in range(i0, i1):
+        for c in range(j0, j1):
+            k = c - start[r]
+            if 0 <= k < width:
+                total += M[r, k]
+    return total
 
 
 @njit(cache=True, inline="always")
@@ -487,7 +586,7 @@ def _diagonal_fit(ru_tab, az_tab, i0, j0, a, centre, level):
 
 
 @njit(cache=True)
-def _fill(S, start, lo, hi, ru_w, az_w, ru_tab, az_tab, ru_th, az_th, beads, coef, pen, P):
+def _fill(S, E, N, start, lo, hi, ru_w, az_w, ru_tab, az_tab, ru_th, az_th, beads, coef, pen, P):
     n = len(lo) - 1
     width = 0
     for i in range(n + 1):
@@ -516,7 +615,7 @@ def _fill(S, start, lo, hi, ru_w, az_w, ru_tab, az_tab, ru_th, az_th, beads, coe
                 if a == 0 or b == 0:
                     s = -pen[t]
                 else:
-                    s = _bead_score(S, start, ru_w, az_w, ru_tab, az_tab, ru_th, az_th, t, pi, i, pj, j,
+                    s = _bead_score(S, E, N, start, lo, ru_w, az_w, ru_tab, az_tab, ru_th, az_th, t, pi, i, pj, j,
                                     coef[t], pen[t], P)[2]
                 if prev + s > best:
                     best = prev + s
@@ -527,7 +626,7 @@ def _fill(S, start, lo, hi, ru_w, az_w, ru_tab, az_tab, ru_th, az_th, beads, coe
 
 
 @njit(cache=True)
-def _values(arr, S, start, ru_w, az_w, ru_tab, az_tab, ru_th, az_th, beads, coef, pen, P):
+def _values(arr, S, E, N, start, lo, ru_w, az_w, ru_tab, az_tab, ru_th, az_th, beads, coef, pen, P):
     out = np.zeros((arr.shape[0], 3))
     reach = ru_tab.shape[1] - 1
     for q in range(arr.shape[0]):
@@ -544,7 +643,7 @@ def _values(arr, S, start, ru_w, az_w, ru_tab, az_tab, ru_th, az_th, beads, coef
             continue
         if a > reach or b > reach:
             continue
-        cos, margin, score = _bead_score(S, start, ru_w, az_w, ru_tab, az_tab, ru_th, az_th, t_found,
+        cos, margin, score = _bead_score(S, E, N, start, lo, ru_w, az_w, ru_tab, az_tab, ru_th, az_th, t_found,
                                          i0, i1, j0, j1, c, p, P)
         out[q, 0] = cos
         out[q, 1] = margin

@@ -296,3 +296,20 @@ def test_caption_levels_sampled_agree_with_exact_on_long_bodies():
     assert exact["high"] - exact["low"] > 0.1
     assert abs(sampled["low"] - exact["low"]) < 0.01
     assert abs(sampled["high"] - exact["high"]) < 0.01
+
+
+def test_embedded_concatenations_are_encoded_once_and_still_find_every_bead():
+    """``embed_blocks=3``: every run of 2–3 sentences per side is embedded in one call per side
+    (Bertalign-style, measured worse than the derived sums on the tuning sets — bench/README.md)."""
+    beads = filler(0, 5) + [SPECIAL["1-2"]] + filler(5, 4) + [SPECIAL["3-1"]] + filler(9, 4)
+    ru, az, gold = build(beads)
+    encoder = FakeEncoder()
+    links = align_vectors(vectors(ru), vectors(az), ru_texts=ru, az_texts=az, encode_concat=encoder.encode,
+                          max_bead=6, settings=Settings(embed_blocks=3))
+    n, m = len(ru), len(az)
+    assert encoder.calls == [(n - 1) + (n - 2), (m - 1) + (m - 2)]
+    assert pairs(links) == set(gold)
+    assert_covers(links, n, m)
+    plain = FakeEncoder()
+    align_vectors(vectors(ru), vectors(az), ru_texts=ru, az_texts=az, encode_concat=plain.encode, max_bead=6)
+    assert plain.calls == []  # the default derives concatenations: no model call

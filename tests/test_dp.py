@@ -141,3 +141,61 @@ def test_an_n_n_bead_whose_diagonal_fits_in_length_pays_the_diagonal_penalty():
     assert tables_off[0, 2] - tables_on[0, 2] == pytest.approx(2.0 * 0.5, abs=1e-6)  # worst deviation 0
     assert tables_on[1, 2] == pytest.approx(tables_off[1, 2])  # |log(101/41)| ≈ 0.9 > 0.5: no cost
     assert tables_on[2, 2] == pytest.approx(tables_off[2, 2])  # 1-1 beads never pay it
+
+
+def test_embedded_similarity_holds_block_cosines_at_every_bead_start_in_the_band():
+    ru, az = noisy_copies(9, noise=1.0, seed=3)
+    lo = np.clip(np.arange(10) - 2, 0, 9)
+    hi = np.clip(np.arange(10) + 3, 0, 9)
+    ru_blocks = {1: ru, 2: unit_rows(ru[:-1] + ru[1:])}
+    az_blocks = {1: az, 2: unit_rows(az[:-1] + az[1:]), 3: unit_rows(az[:-2] + az[1:-1] + az[2:])}
+    beads = dp.bead_types(5)
+    E = dp.embedded_similarity(ru_blocks, az_blocks, beads, lo, hi, chunk=4)
+    for t, (a, b) in enumerate(beads):
+        for i0 in range(10):
+            for j0 in range(lo[i0], hi[i0] + 1):
+                value = E[t, i0, j0 - lo[i0]]
+                inside = i0 + a <= 9 and j0 + b <= 9
+                if a and b and (a, b) != (1, 1) and a in ru_blocks and b in az_blocks and inside:
+                    assert value == pytest.approx(float(ru_blocks[a][i0] @ az_blocks[b][j0]), abs=1e-5)
+                else:
+                    assert np.isnan(value)  # not embedded: the kernel falls back to the derived cosine
+
+
+def test_embedded_cosine_replaces_the_derived_one_by_its_weight():
+    ru, az = noisy_copies(6, noise=1.0, seed=4)
+    x = inputs_for(ru, az)
+    beads = dp.bead_types(4)
+    x.E = np.full((len(beads), 7, 7), np.nan, dtype=np.float32)
+    t = next(k for k, (a, b) in enumerate(beads) if (a, b) == (2, 1))
+    x.E[t, 1, 2] = 0.5  # the bead ru[1:3] ↔ az[2:3]
+    derived = dp.bead_values(x, simple_scoring(), [(1, 3, 2, 3)])[0, 0]
+    mixed = simple_scoring()
+    mixed.embedded_weight = 0.25
+    got = dp.bead_values(x, mixed, [(1, 3, 2, 3), (0, 1, 0, 1)])
+    assert got[0, 0] == pytest.approx(0.75 * derived + 0.25 * 0.5)
+    assert got[1, 0] == pytest.approx(float(ru[0] @ az[0]), abs=1e-6)  # 1-1 beads never change
+
+
+def test_shared_numbers_counts_each_number_once_per_pair_inside_the_band():
+    ru = [["1953", "1954", "1954"], [], ["12"]]
+    az = [["1954"], ["1953", "1954", "1954"], ["12", "1953"], ["12"]]
+    start = np.array([0, 0, 1])
+    N = dp.shared_numbers(ru, az, start, width=3)
+    assert N.tolist() == [[1, 3, 1], [0, 0, 0], [0, 1, 1]]  # ru 2 ↔ az 0 is outside its band
+
+
+def test_numbers_reward_shared_and_cost_one_sided_ones():
+    ru, az = noisy_copies(3, noise=0.5, seed=5)
+    x = inputs_for(ru, az)
+    numbers_ru, numbers_az = [["1955", "8848"], [], []], [["1955"], ["8848"], ["77"]]
+    x.N = dp.shared_numbers(numbers_ru, numbers_az, x.start, x.S.shape[1])
+    x.ru_numbers = np.array([2.0, 0.0, 0.0])
+    x.az_numbers = np.array([1.0, 1.0, 1.0])
+    beads = [(0, 1, 0, 1), (0, 1, 0, 2), (0, 1, 0, 3)]
+    plain = dp.bead_values(x, simple_scoring(), beads)[:, 2]
+    scoring = simple_scoring()
+    scoring.number_match, scoring.number_miss = 0.2, 0.1
+    with_numbers = dp.bead_values(x, scoring, beads)[:, 2]
+    # 1-1: 1955 shared, 8848 one-sided; 1-2: both shared; 1-3: both shared, 77 one-sided
+    np.testing.assert_allclose(with_numbers - plain, [0.2 - 0.1, 0.4, 0.4 - 0.1], atol=1e-9)
