@@ -233,10 +233,11 @@ def embedded_similarity(ru_blocks: dict[int, np.ndarray], az_blocks: dict[int, n
 
 
 def shared_numbers(ru_numbers: list[list[str]], az_numbers: list[list[str]], start: np.ndarray, width: int) -> np.ndarray:
-    """``N[r, k]``: how many numbers ru unit r and az unit ``start[r] + k`` share (multiset
-    intersection of the numbers written in them), banded like `banded_similarity`."""
+    """How many numbers ru unit r and az unit ``start[r] + k`` share (multiset intersection of the
+    numbers written in them), banded like `banded_similarity`, as row-wise running sums:
+    ``C[r, k]`` = shared with the az units ``start[r] … start[r] + k − 1``; shape (n, width + 1)."""
     n, m = len(ru_numbers), len(az_numbers)
-    out = np.zeros((n, width), dtype=np.float32)
+    out = np.zeros((n, width + 1), dtype=np.float32)
     where: dict[str, list[int]] = {}
     for c, values in enumerate(az_numbers):
         for value in set(values):
@@ -249,8 +250,8 @@ def shared_numbers(ru_numbers: list[list[str]], az_numbers: list[list[str]], sta
         for value, count in counts.items():
             columns = where.get(value, [])
             for c in columns[bisect_left(columns, first):bisect_left(columns, min(first + width, m))]:
-                out[r, c - first] += min(count, az_numbers[c].count(value))
-    return out
+                out[r, c - first + 1] += min(count, az_numbers[c].count(value))
+    return np.cumsum(out, axis=1, dtype=np.float32)
 
 
 @njit(cache=True)
@@ -396,7 +397,7 @@ class Inputs:
     ru_break: np.ndarray  # 1 where a unit starts a new paragraph
     az_break: np.ndarray
     E: np.ndarray = field(default_factory=lambda: NO_EMBEDDED)  # embedded_similarity(), or empty
-    N: np.ndarray = field(default_factory=lambda: NO_NUMBERS)  # shared_numbers(): banded like S, or empty
+    N: np.ndarray = field(default_factory=lambda: NO_NUMBERS)  # shared_numbers(): row-wise running sums, or empty
     ru_numbers: np.ndarray | None = None  # numbers written in each unit (None: 0)
     az_numbers: np.ndarray | None = None
 
@@ -487,7 +488,9 @@ def type_hubs(S, E, start, lo, hi, ru_w, az_w, ru_tab, az_tab, beads, k, lam):
                 pj = j - b
                 if pi < 0 or pj < 0 or pj < lo[pi] or pj > hi[pi]:
                     continue
-                cos = _bead_cos(S, E, start, lo, ru_w, az_w, ru_tab, az_tab, t, lam, pi, i, pj, j)
+                cos = _bead_cos(S, start, ru_w, az_w, ru_tab, az_tab, pi, i, pj, j)
+                if lam > 0.0:
+                    cos = _mixed_cos(cos, E, lo, t, lam, pi, pj)
                 _push(ru_best[pi, t], cos)
                 _push(az_best[pj, t], cos)
     ru_hub = np.zeros((n + 1, nb))
@@ -513,9 +516,8 @@ def bead_values(x: Inputs, scoring: Scoring, beads: list[tuple[int, int, int, in
 
 
 @njit(cache=True, inline="always")
-def _bead_cos(S, E, start, lo, ru_w, az_w, ru_tab, az_tab, t, lam, i0, i1, j0, j1):
-    """Cosine of ru[i0:i1] ↔ az[j0:j1]: derived from the unit cosines, mixed with the embedded
-    concatenations' cosine (weight ``lam``) where `Inputs.E` holds one for bead type ``t``."""
+def _bead_cos(S, start, ru_w, az_w, ru_tab, az_tab, i0, i1, j0, j1):
+    """Cosine of ru[i0:i1] ↔ az[j0:j1] derived from the unit cosines (normalised sums)."""
     width = S.shape[1]
     num = 0.0
     for r in range(i0, i1):
@@ -524,22 +526,28 @@ def _bead_cos(S, E, start, lo, ru_w, az_w, ru_tab, az_tab, t, lam, i0, i1, j0, j
             k = c - base
             x = S[r, k] if 0 <= k < width else OUTSIDE
             num += ru_w[r] * az_w[c] * x
-    cos = num * ru_tab[i0, i1 - i0, 0] * az_tab[j0, j1 - j0, 0]
-    if lam > 0.0 and 0 <= t < E.shape[0] and i0 < E.shape[1]:
-        q = j0 - lo[i0]
-        if 0 <= q < E.shape[2]:
-            e = E[t, i0, q]
-            if e == e:  # not NaN: this concatenation was embedded
-                cos = (1.0 - lam) * cos + lam * e
+    return num * ru_tab[i0, i1 - i0, 0] * az_tab[j0, j1 - j0, 0]
+
+
+@njit(cache=True, inline="always")
+def _mixed_cos(cos, E, lo, t, lam, i0, j0):
+    """``cos`` mixed with the embedded concatenations' cosine (weight ``lam``) where `Inputs.E`
+    holds one for bead type ``t`` starting at (i0, j0)."""
+    q = j0 - lo[i0]
+    if 0 <= t < E.shape[0] and i0 < E.shape[1] and 0 <= q < E.shape[2]:
+        e = E[t, i0, q]
+        if e == e:  # not NaN: this concatenation was embedded
+            return (1.0 - lam) * cos + lam * e
     return cos
 
 
 @njit(cache=True, inline="always")
-def _bead_score(S, E, N, start, lo, ru_w, az_w, ru_tab, az_tab, ru_th, az_th, t, i0, i1, j0, j1, coef, pen, P):
-    """(cosine, margin, score) of the bead ru[i0:i1] ↔ az[j0:j1] of type t (−1: not a bead type)."""
+def _bead_score(S, start, ru_w, az_w, ru_tab, az_tab, ru_th, az_th, t, i0, i1, j0, j1, coef, pen, P):
+    """(cosine, margin, score) of the bead ru[i0:i1] ↔ az[j0:j1] of type t (−1: not a bead type),
+    without the optional cues (`_extra_score`)."""
     a = i1 - i0
     b = j1 - j0
-    cos = _bead_cos(S, E, start, lo, ru_w, az_w, ru_tab, az_tab, t, P[10], i0, i1, j0, j1)
+    cos = _bead_cos(S, start, ru_w, az_w, ru_tab, az_tab, i0, i1, j0, j1)
     if t >= 0 and P[3] > 1.5:
         hub = 0.5 * (ru_th[i0, t] + az_th[j0, t])
     else:
@@ -555,22 +563,42 @@ def _bead_score(S, E, N, start, lo, ru_w, az_w, ru_tab, az_tab, ru_th, az_th, t,
         score -= P[7] * (ru_tab[i0, a, 3] + az_tab[j0, b, 3])
     if P[8] > 0.0 and a == b and a > 1:
         score -= P[8] * _diagonal_fit(ru_tab, az_tab, i0, j0, a, P[5], P[9])
-    if (P[11] > 0.0 or P[12] > 0.0) and N.shape[0] > 0:
-        shared = _block_sum(N, start, i0, i1, j0, j1)
-        score += P[11] * shared - P[12] * max(0.0, ru_tab[i0, a, 4] + az_tab[j0, b, 4] - 2.0 * shared)
     return cos, margin, score
 
 
 @njit(cache=True, inline="always")
-def _block_sum(M, start, i0, i1, j0, j1):
-    """Σ M[r, c] over the bead ru[i0:i1] × az[j0:j1] (M banded like S; 0 outside the band)."""
-    width = M.shape[1]
+def _extra_score(E, N, lo, start, ru_tab, az_tab, t, i0, i1, j0, j1, cos, coef, P):
+    """The optional cues of a bead: (cosine shift from embedded concatenations, score shift)."""
+    shift = 0.0
+    if P[10] > 0.0:
+        shift = _mixed_cos(cos, E, lo, t, P[10], i0, j0) - cos
+    score = coef * shift * P[1]
+    if N.shape[0] > 0:
+        score += _numbers_term(N, start, ru_tab, az_tab, i0, i1, j0, j1, P[11], P[12])
+    return shift, score
+
+
+@njit(cache=True, inline="always")
+def _numbers_term(N, start, ru_tab, az_tab, i0, i1, j0, j1, reward, cost):
+    """``reward`` per number the bead's two sides share, minus ``cost`` per number on one side only."""
+    ru_count = ru_tab[i0, i1 - i0, 4]
+    az_count = az_tab[j0, j1 - j0, 4]
+    if ru_count == 0.0 or az_count == 0.0:  # most sentences hold no number: nothing can be shared
+        return -cost * (ru_count + az_count)
+    shared = _block_sum(N, start, i0, i1, j0, j1)
+    return reward * shared - cost * max(0.0, ru_count + az_count - 2.0 * shared)
+
+
+@njit(cache=True, inline="always")
+def _block_sum(C, start, i0, i1, j0, j1):
+    """Σ M[r, c] over the bead ru[i0:i1] × az[j0:j1], from C = row-wise running sums of M (M banded
+    like S, 0 outside the band; C[r, k] = Σ M[r, :k])."""
+    width = C.shape[1] - 1
     total = 0.0
     for r in range(i0, i1):
-        for c in range(j0, j1):
-            k = c - start[r]
-            if 0 <= k < width:
-                total += M[r, k]
+        k0 = min(max(j0 - start[r], 0), width)
+        k1 = min(max(j1 - start[r], 0), width)
+        total += C[r, k1] - C[r, k0]
     return total
 
 
@@ -594,6 +622,8 @@ def _fill(S, E, N, start, lo, hi, ru_w, az_w, ru_tab, az_tab, ru_th, az_th, bead
     D = np.full((n + 1, width), NEG)
     back = np.full((n + 1, width), -1, dtype=np.int8)
     nb = beads.shape[0]
+    mixing = P[10] > 0.0
+    numbers = N.shape[0] > 0
     for i in range(n + 1):
         lo_i = lo[i]
         for j in range(lo_i, hi[i] + 1):
@@ -615,8 +645,12 @@ def _fill(S, E, N, start, lo, hi, ru_w, az_w, ru_tab, az_tab, ru_th, az_th, bead
                 if a == 0 or b == 0:
                     s = -pen[t]
                 else:
-                    s = _bead_score(S, E, N, start, lo, ru_w, az_w, ru_tab, az_tab, ru_th, az_th, t, pi, i, pj, j,
-                                    coef[t], pen[t], P)[2]
+                    cos, _, s = _bead_score(S, start, ru_w, az_w, ru_tab, az_tab, ru_th, az_th, t, pi, i, pj, j,
+                                            coef[t], pen[t], P)
+                    if mixing:
+                        s += coef[t] * P[1] * (_mixed_cos(cos, E, lo, t, P[10], pi, pj) - cos)
+                    if numbers:
+                        s += _numbers_term(N, start, ru_tab, az_tab, pi, i, pj, j, P[11], P[12])
                 if prev + s > best:
                     best = prev + s
                     arg = t
@@ -643,8 +677,10 @@ def _values(arr, S, E, N, start, lo, ru_w, az_w, ru_tab, az_tab, ru_th, az_th, b
             continue
         if a > reach or b > reach:
             continue
-        cos, margin, score = _bead_score(S, E, N, start, lo, ru_w, az_w, ru_tab, az_tab, ru_th, az_th, t_found,
+        cos, margin, score = _bead_score(S, start, ru_w, az_w, ru_tab, az_tab, ru_th, az_th, t_found,
                                          i0, i1, j0, j1, c, p, P)
+        shift, extra = _extra_score(E, N, lo, start, ru_tab, az_tab, t_found, i0, i1, j0, j1, cos, c, P)
+        cos, margin, score = cos + shift, margin + shift, score + extra
         out[q, 0] = cos
         out[q, 1] = margin
         out[q, 2] = score

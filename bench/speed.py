@@ -158,7 +158,7 @@ def kernel_comparison(n: int = 150) -> None:
     doc = prepare(ru, az, DEFAULT, ru_par, az_par)
     x, sc = doc.inputs, doc.scoring
     ru_tab, az_tab, ru_th, az_th = dp.tables(x, sc)
-    args = (x.S, x.E, x.start, x.lo, x.hi, x.ru_w, x.az_w, ru_tab, az_tab, ru_th, az_th, sc.beads,
+    args = (x.S, x.E, x.N, x.start, x.lo, x.hi, x.ru_w, x.az_w, ru_tab, az_tab, ru_th, az_th, sc.beads,
             sc.coef.astype(np.float64), sc.penalty.astype(np.float64), sc.params())
     dp._fill(*args)
     started = time.perf_counter()

@@ -181,8 +181,9 @@ def test_shared_numbers_counts_each_number_once_per_pair_inside_the_band():
     ru = [["1953", "1954", "1954"], [], ["12"]]
     az = [["1954"], ["1953", "1954", "1954"], ["12", "1953"], ["12"]]
     start = np.array([0, 0, 1])
-    N = dp.shared_numbers(ru, az, start, width=3)
-    assert N.tolist() == [[1, 3, 1], [0, 0, 0], [0, 1, 1]]  # ru 2 ↔ az 0 is outside its band
+    C = dp.shared_numbers(ru, az, start, width=3)  # row-wise running sums
+    assert np.diff(C, axis=1).tolist() == [[1, 3, 1], [0, 0, 0], [0, 1, 1]]  # ru 2 ↔ az 0: outside its band
+    assert C[:, 0].tolist() == [0, 0, 0]
 
 
 def test_numbers_reward_shared_and_cost_one_sided_ones():
