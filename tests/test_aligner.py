@@ -313,3 +313,19 @@ def test_embedded_concatenations_are_encoded_once_and_still_find_every_bead():
     plain = FakeEncoder()
     align_vectors(vectors(ru), vectors(az), ru_texts=ru, az_texts=az, encode_concat=plain.encode, max_bead=6)
     assert plain.calls == []  # the default derives concatenations: no model call
+
+
+def test_numbers_of_the_texts_reach_the_search():
+    """``align_vectors`` with texts gives the search every unit's numbers (normalised: "8 848" ↔
+    "8848") and the pairs that share them; without texts there is no numbers term."""
+    from align.aligner import DEFAULT, prepare
+
+    ru = [fact_text([1], "ru", "a") + " 8 848 и 1955", fact_text([2], "ru", "b")]
+    az = [fact_text([1], "az", "a") + " 8848", fact_text([2], "az", "b") + " 1955 7"]
+    doc = prepare(vectors(ru), vectors(az), DEFAULT, texts=(ru, az))
+    x = doc.inputs
+    assert x.ru_numbers.tolist() == [2, 0] and x.az_numbers.tolist() == [1, 1]  # "7": one digit, left out
+    shared = np.diff(x.N, axis=1)  # row-wise running sums → per pair
+    assert shared[0, 0 - x.start[0]] == 1 and shared[0, 1 - x.start[0]] == 1 and shared[1].sum() == 0
+    assert doc.scoring.number_match == DEFAULT.number_match > 0
+    assert prepare(vectors(ru), vectors(az), DEFAULT).inputs.N.size == 0

@@ -200,3 +200,20 @@ def test_numbers_reward_shared_and_cost_one_sided_ones():
     with_numbers = dp.bead_values(x, scoring, beads)[:, 2]
     # 1-1: 1955 shared, 8848 one-sided; 1-2: both shared; 1-3: both shared, 77 one-sided
     np.testing.assert_allclose(with_numbers - plain, [0.2 - 0.1, 0.4, 0.4 - 0.1], atol=1e-9)
+
+
+@pytest.mark.parametrize("numbered", [0, 1])
+def test_a_shared_number_decides_between_equal_candidates(numbered):
+    """One ru unit equally similar to two az units (1-1 and nulls only): the az unit sharing its
+    number becomes its partner, whichever comes first."""
+    az = unit_rows(np.eye(4)[:2])
+    ru = unit_rows((az[0] + az[1])[None, :])
+    x = inputs_for(ru, az, reach=1)
+    az_numbers = [[], []]
+    az_numbers[numbered] = ["1955"]
+    x.N = dp.shared_numbers([["1955"]], az_numbers, x.start, x.S.shape[1])
+    x.ru_numbers, x.az_numbers = np.array([1.0]), np.array([len(v) for v in az_numbers], dtype=float)
+    scoring = simple_scoring(max_bead=2, skip=0.3)
+    scoring.number_match, scoring.number_miss = 0.2, 0.1
+    beads = dp.search(x, scoring)
+    assert (0, 1, numbered, numbered + 1) in beads
