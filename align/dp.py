@@ -215,7 +215,7 @@ def embedded_similarity(ru_blocks: dict[int, np.ndarray], az_blocks: dict[int, n
     embedded az block of ``b`` units starting at j0, for bead type t = (a, b), at every bead start the
     DP band allows; NaN where a side's blocks of that size were not embedded (and for 1-1, which the
     unit cosines already give). ``ru_blocks[a]``: (n − a + 1, d) unit vectors of the a-unit blocks."""
-    n, m = len(lo) - 1, int(hi[-1])
+    n = len(lo) - 1
     width = int((hi - lo).max()) + 1
     E = np.full((len(beads), n + 1, width), np.nan, dtype=np.float32)
     for t, (a, b) in enumerate(beads):

@@ -18,7 +18,7 @@ from .lang import detect_language
 from .read import read_page, read_segmented
 from .score import calibration_for, score_links
 from .segment import segment_article
-from .types import Article, InputError, Link, Pair, Unit
+from .types import Article, Link, Pair, Unit
 
 LEVELS = ("sentence", "paragraph")
 
