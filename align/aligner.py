@@ -350,14 +350,18 @@ def prepare(ru, az, s: Settings, ru_paragraphs=None, az_paragraphs=None, ru_len=
     return Document(inputs, scoring, s, levels, ru, az)
 
 
+MAX_NUMBERS_PER_UNIT = 32  # a unit with more is a table: its first 32 numbers are evidence enough
+
+
 def unit_numbers(texts: Sequence[str], min_digits: int) -> list[list[str]]:
     """The numbers written with digits in each text (normalised, `align.filters.extract_numbers`),
-    keeping those of at least ``min_digits`` digits. (Capitalised words written alike on both sides
-    were tried as a second cue of this kind: lower F1 on bleualign-dev — German capitalises nouns.)"""
+    keeping the first `MAX_NUMBERS_PER_UNIT` of at least ``min_digits`` digits. (Capitalised words
+    written alike on both sides were tried as a second cue of this kind: lower F1 on bleualign-dev —
+    German capitalises nouns.)"""
     from .filters import extract_numbers
 
-    out = [[v for v in extract_numbers(t) if sum(ch.isdigit() for ch in v) >= min_digits] for t in texts]
-    return out
+    return [[v for v in extract_numbers(t) if sum(ch.isdigit() for ch in v) >= min_digits][:MAX_NUMBERS_PER_UNIT]
+            for t in texts]
 
 
 def embedded_blocks(units: np.ndarray, texts: Sequence[str], sizes: Sequence[int],

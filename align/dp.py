@@ -24,6 +24,7 @@ Everything here works on arrays only (no text, no model). The pieces, in the ord
 from __future__ import annotations
 
 from bisect import bisect_left
+from collections import Counter
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -238,19 +239,17 @@ def shared_numbers(ru_numbers: list[list[str]], az_numbers: list[list[str]], sta
     ``C[r, k]`` = shared with the az units ``start[r] … start[r] + k − 1``; shape (n, width + 1)."""
     n, m = len(ru_numbers), len(az_numbers)
     out = np.zeros((n, width + 1), dtype=np.float32)
+    az_counts = [Counter(values) for values in az_numbers]
     where: dict[str, list[int]] = {}
-    for c, values in enumerate(az_numbers):
-        for value in set(values):
+    for c, counts in enumerate(az_counts):
+        for value in counts:
             where.setdefault(value, []).append(c)
     for r, values in enumerate(ru_numbers):
-        counts: dict[str, int] = {}
-        for value in values:
-            counts[value] = counts.get(value, 0) + 1
         first = int(start[r])
-        for value, count in counts.items():
+        for value, count in Counter(values).items():
             columns = where.get(value, [])
             for c in columns[bisect_left(columns, first):bisect_left(columns, min(first + width, m))]:
-                out[r, c - first + 1] += min(count, az_numbers[c].count(value))
+                out[r, c - first + 1] += min(count, az_counts[c][value])
     return np.cumsum(out, axis=1, dtype=np.float32)
 
 
