@@ -64,7 +64,7 @@ class Settings:
     number_miss: float = 0.1  # … and cost per number on one side only (needs the texts)
     number_min_digits: int = 2  # shorter numbers are often spelled out on one side
     embed_blocks: int = 0  # embed concatenations of 2 … this many units per side for real (0: derive all)
-    embedded_weight: float = 1.0  # a bead's cosine: this share from embedded concatenations, the rest derived
+    embedded_weight: float = 1.0  # share of a bead's cosine from embedded concatenations (the rest derived)
     reevaluate: str = "split"  # "split": undo merges of confident 1-1 pairs; "off"
     split_tau: float = 1.0  # every 1-1 part must be a mutual best with ŝ ≥ this
     recover: bool = True
@@ -124,7 +124,7 @@ def _align_vectors(ru, az, s, ru_paragraphs, az_paragraphs, ru_lengths, az_lengt
     texts = (list(ru_texts), list(az_texts)) if ru_texts is not None and az_texts is not None else None
     doc = prepare(ru, az, s, ru_paragraphs, az_paragraphs,
                   _lengths(ru_lengths, ru_texts, n), _lengths(az_lengths, az_texts, m), calibration,
-                  encode_concat if texts else None, texts)
+                  encode_concat, texts)
     beads = dp.search(doc.inputs, doc.scoring)
     if s.reevaluate == "split":
         beads = split_confident(doc, beads)
@@ -321,7 +321,8 @@ def prepare(ru, az, s: Settings, ru_paragraphs=None, az_paragraphs=None, ru_len=
                        ru_hub, az_hub, ru_len.astype(np.float64), az_len.astype(np.float64),
                        _breaks(ru_paragraphs, n), _breaks(az_paragraphs, m))
     beads = dp.bead_types(s.max_bead)
-    use_embedded = s.embed_blocks >= 2 and s.embedded_weight > 0 and encode_concat is not None and texts is not None
+    use_embedded = (s.embed_blocks >= 2 and s.embedded_weight > 0
+                    and encode_concat is not None and texts is not None)
     if use_embedded:
         sizes_used = range(2, min(s.embed_blocks, s.max_bead - 1) + 1)
         inputs.E = dp.embedded_similarity(embedded_blocks(ru, texts[0], sizes_used, encode_concat),

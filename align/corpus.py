@@ -59,8 +59,8 @@ class CachedEncoder:
     """Wrap an encoder: look texts up in an `EmbeddingCache` and encode the missing ones **one at a
     time**, so a text's vector never depends on its batch-mates (padded batched inference differs in
     the last bits) — unless the encoder declares ``batch_invariant = True`` (its batches already give
-    every text its single-text vector, within float rounding), then in one call: `Embedder` does, and its batches of equal
-    token count run ≈ 30 % faster than one text at a time on one CPU thread
+    every text its single-text vector, within float rounding), then in one call: `Embedder` does, and
+    its batches of equal token count run ≈ 30 % faster than one text at a time on one CPU thread
     (bench/encode_throughput.py). ``model_seconds`` adds up the time spent in the model."""
 
     def __init__(self, encoder: TextEncoder, cache_dir: str | Path | None = None) -> None:

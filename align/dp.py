@@ -1,6 +1,7 @@
 """The alignment search: a monotonic dynamic programme over sentence vectors, in linear time and memory.
 
-Everything here works on arrays only (no text, no model). The pieces, in the order `search` uses them:
+Everything here works on arrays only (no sentence text, no model; the numbers cue gets each unit's
+numbers as short lists of normalised strings). The pieces, in the order `search` uses them:
 
 1. **Band.** Short inputs are searched in full. Long ones first get a coarse path on block-averaged
    vectors (`coarse_band`), and the fine search runs in a band around it: memory and time grow with
@@ -210,8 +211,8 @@ def banded_similarity(ru: np.ndarray, az: np.ndarray, start: np.ndarray, width: 
     return out
 
 
-def embedded_similarity(ru_blocks: dict[int, np.ndarray], az_blocks: dict[int, np.ndarray], beads: np.ndarray,
-                        lo: np.ndarray, hi: np.ndarray, chunk: int = 64) -> np.ndarray:
+def embedded_similarity(ru_blocks: dict[int, np.ndarray], az_blocks: dict[int, np.ndarray],
+                        beads: np.ndarray, lo: np.ndarray, hi: np.ndarray, chunk: int = 64) -> np.ndarray:
     """``E[t, i0, j0 − lo[i0]]``: cosine of the embedded ru block of ``a`` units starting at i0 and the
     embedded az block of ``b`` units starting at j0, for bead type t = (a, b), at every bead start the
     DP band allows; NaN where a side's blocks of that size were not embedded (and for 1-1, which the
@@ -233,7 +234,8 @@ def embedded_similarity(ru_blocks: dict[int, np.ndarray], az_blocks: dict[int, n
     return E
 
 
-def shared_numbers(ru_numbers: list[list[str]], az_numbers: list[list[str]], start: np.ndarray, width: int) -> np.ndarray:
+def shared_numbers(ru_numbers: list[list[str]], az_numbers: list[list[str]], start: np.ndarray,
+                   width: int) -> np.ndarray:
     """How many numbers ru unit r and az unit ``start[r] + k`` share (multiset intersection of the
     numbers written in them), banded like `banded_similarity`, as row-wise running sums:
     ``C[r, k]`` = shared with the az units ``start[r] … start[r] + k − 1``; shape (n, width + 1)."""
@@ -543,7 +545,7 @@ def _mixed_cos(cos, E, lo, t, lam, i0, j0):
 @njit(cache=True, inline="always")
 def _bead_score(S, start, ru_w, az_w, ru_tab, az_tab, ru_th, az_th, t, i0, i1, j0, j1, coef, pen, P):
     """(cosine, margin, score) of the bead ru[i0:i1] ↔ az[j0:j1] of type t (−1: not a bead type),
-    without the optional cues (`_extra_score`)."""
+    without the optional cues (embedded concatenations, numbers), which the callers add only when on."""
     a = i1 - i0
     b = j1 - j0
     cos = _bead_cos(S, start, ru_w, az_w, ru_tab, az_tab, i0, i1, j0, j1)
@@ -563,18 +565,6 @@ def _bead_score(S, start, ru_w, az_w, ru_tab, az_tab, ru_th, az_th, t, i0, i1, j
     if P[8] > 0.0 and a == b and a > 1:
         score -= P[8] * _diagonal_fit(ru_tab, az_tab, i0, j0, a, P[5], P[9])
     return cos, margin, score
-
-
-@njit(cache=True, inline="always")
-def _extra_score(E, N, lo, start, ru_tab, az_tab, t, i0, i1, j0, j1, cos, coef, P):
-    """The optional cues of a bead: (cosine shift from embedded concatenations, score shift)."""
-    shift = 0.0
-    if P[10] > 0.0:
-        shift = _mixed_cos(cos, E, lo, t, P[10], i0, j0) - cos
-    score = coef * shift * P[1]
-    if N.shape[0] > 0:
-        score += _numbers_term(N, start, ru_tab, az_tab, i0, i1, j0, j1, P[11], P[12])
-    return shift, score
 
 
 @njit(cache=True, inline="always")
@@ -678,8 +668,11 @@ def _values(arr, S, E, N, start, lo, ru_w, az_w, ru_tab, az_tab, ru_th, az_th, b
             continue
         cos, margin, score = _bead_score(S, start, ru_w, az_w, ru_tab, az_tab, ru_th, az_th, t_found,
                                          i0, i1, j0, j1, c, p, P)
-        shift, extra = _extra_score(E, N, lo, start, ru_tab, az_tab, t_found, i0, i1, j0, j1, cos, c, P)
-        cos, margin, score = cos + shift, margin + shift, score + extra
+        if P[10] > 0.0:  # the same optional cues as `_fill` adds
+            shift = _mixed_cos(cos, E, lo, t_found, P[10], i0, j0) - cos
+            cos, margin, score = cos + shift, margin + shift, score + c * P[1] * shift
+        if N.shape[0] > 0:
+            score += _numbers_term(N, start, ru_tab, az_tab, i0, i1, j0, j1, P[11], P[12])
         out[q, 0] = cos
         out[q, 1] = margin
         out[q, 2] = score

@@ -23,8 +23,9 @@ SQLite cache (OUT/.cache by default): pairing's unit vectors are reused when ali
 re-embeds nothing already stored, and a local run on the same OUT reuses them too.
 
 Alignment keeps a model next to the aligner (with ``Settings(embed_blocks=…)`` concatenated
-sentences are embedded during the DP; the default derives them), so one actor does embed + align for a batch of document pairs; on GPUs the actors share
-the devices (``num_gpus`` = GPUs / actors), which keeps each GPU fed while other actors run the DP.
+sentences are embedded during the DP; the default derives them), so one actor does embed + align
+for a batch of document pairs; on GPUs the actors share the devices (``num_gpus`` = GPUs /
+actors), which keeps each GPU fed while other actors run the DP.
 
 Ray is optional (``pip install 'align[ray]'``) and imported only here, lazily.
 """
