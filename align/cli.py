@@ -13,7 +13,7 @@ from pathlib import Path
 import click
 
 from .types import AlignError, InputError, OutputError, UsageError
-from .write import EXTENSIONS, FORMATS, write_pairs
+from .write import EXTENSIONS, FORMATS, output_paths, write_pairs
 
 EXIT_INTERNAL = 70
 EXIT_INTERRUPTED = 130
@@ -94,10 +94,16 @@ def pair_command(ru, az, output, model, fmt, level, segmented, input_format, man
         if not (ru and az):
             raise UsageError("give two files, RU and AZ (or --manifest FILE --out-dir DIR)")
         jobs = [(ru, az, "")]
-    for path in (p for job in jobs for p in job[:2]):
+    if fmt == "moses" and not manifest and output is None:
+        raise UsageError("--format moses writes two files: give -o BASE (writes BASE.ru and BASE.az)")
+    inputs = [p for job in jobs for p in job[:2]] + ([manifest] if manifest else [])
+    for path in inputs:
         check_input_file(path)
     if manifest or output is not None:
         check_output_path(out_dir if manifest else output, folder=bool(manifest))
+        targets = [t for _, _, name in jobs for t in output_paths(out_dir / f"{name}{EXTENSIONS[fmt]}", fmt)] \
+            if manifest else output_paths(output, fmt)
+        check_outputs_are_not_inputs(targets, inputs)
     encoder = _make_encoder(model, str(cache_dir) if cache_dir else None)
     failures = 0
     started = time.perf_counter()
@@ -120,10 +126,45 @@ def pair_command(ru, az, output, model, fmt, level, segmented, input_format, man
         if not quiet:
             click.echo(summary_line(result), err=True)
     if manifest and not quiet:
-        click.echo(f"{len(jobs) - failures} of {len(jobs)} pairs aligned in {time.perf_counter() - started:.1f} s",
+        click.echo(manifest_summary(len(jobs) + len(bad), len(bad), failures, time.perf_counter() - started),
                    err=True)
     if failures or (manifest and bad):
         sys.exit(InputError.exit_code)
+
+
+def manifest_summary(lines: int, skipped: int, failed: int, seconds: float) -> str:
+    """The closing line of a manifest run, true about every manifest line."""
+    aligned = lines - skipped - failed
+    problems = [f"{skipped} skipped: bad lines"] if skipped else []
+    problems += [f"{failed} failed"] if failed else []
+    detail = f" ({'; '.join(problems)})" if problems else ""
+    return f"{aligned} of {lines} manifest lines aligned{detail} in {seconds:.1f} s"
+
+
+def check_outputs_are_not_inputs(outputs: list[Path], inputs: list[Path]) -> None:
+    """Refuse an output file that is one of the inputs (also through a symbolic or hard link)."""
+    for output in outputs:
+        for given in inputs:
+            if _same_file(output, given):
+                raise OutputError(f"cannot write {output}: it is the input {given} (an input is never overwritten)")
+
+
+def check_output_outside(output: Path, folders: list[Path]) -> None:
+    """Refuse an output inside an input collection: the next run would read it as a document."""
+    resolved = output.resolve()
+    for folder in folders:
+        if resolved.is_relative_to(folder.resolve()):
+            raise OutputError(f"cannot write {output}: it lies inside the input folder {folder} "
+                              "(the next run would read it as a document)")
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        if a.exists() and b.exists():
+            return os.path.samefile(a, b)
+        return a.resolve() == b.resolve()
+    except OSError:
+        return False
 
 
 def emit(pairs, target: Path | None, fmt: str) -> None:
@@ -133,10 +174,11 @@ def emit(pairs, target: Path | None, fmt: str) -> None:
         return
     if fmt == "moses":
         raise UsageError("--format moses writes two files: give -o BASE (writes BASE.ru and BASE.az)")
-    from .write import format_jsonl, format_links, format_tmx, format_tsv_rows, tsv_header_line
+    from .write import format_bitext, format_jsonl, format_links, format_tmx, format_tsv_rows, tsv_header_line
 
     lines = {
         "tsv": lambda: [tsv_header_line(), *format_tsv_rows(pairs)],
+        "bitext": lambda: format_bitext(pairs),
         "links": lambda: format_links(pairs),
         "jsonl": lambda: format_jsonl(pairs),
         "tmx": lambda: format_tmx(pairs),
@@ -211,6 +253,10 @@ def read_manifest(path: Path) -> tuple[list[tuple[Path, Path, str]], list[str]]:
             continue
         ru, az = (_resolve(base, c.strip()) for c in cells[:2])
         name = cells[2].strip() if len(cells) == 3 else ru.stem
+        problem = unsafe_name_problem(name)
+        if problem:
+            bad.append(f"{path}:{number}: name {name!r} {problem}, skipped")
+            continue
         if name in names:
             bad.append(f"{path}:{number}: duplicate name {name!r}, skipped")
             continue
@@ -223,6 +269,20 @@ def read_manifest(path: Path) -> tuple[list[tuple[Path, Path, str]], list[str]]:
     if not jobs:
         raise InputError(f"{path}: no usable line in the manifest")
     return jobs, bad
+
+
+def unsafe_name_problem(name: str) -> str:
+    """Why a manifest name cannot name a file inside --out-dir ('' when it can)."""
+    if "\0" in name or any(ord(ch) < 32 for ch in name):
+        return "has control characters"
+    if name.startswith(("/", "\\")) or Path(name).is_absolute() or (len(name) > 1 and name[1] == ":"):
+        return "is an absolute path (names stay inside --out-dir)"
+    parts = name.replace("\\", "/").split("/")
+    if ".." in parts:
+        return "leaves --out-dir ('..')"
+    if not parts[-1] or parts[-1] == ".":
+        return "is not a file name"
+    return ""
 
 
 def _resolve(base: Path, cell: str) -> Path:
@@ -327,6 +387,8 @@ def docs_command(ru_dir, az_dir, output, model, cache_dir) -> None:
 
     check_dir(ru_dir), check_dir(az_dir)
     check_output_path(output)
+    for path in (output, output.with_name(output.stem + ".unpaired.tsv")):
+        check_output_outside(path, [ru_dir, az_dir])
     result = pair_directories(ru_dir, az_dir, _make_encoder(model, str(cache_dir) if cache_dir else None),
                               output=output)
     click.echo(result.summary(), err=True)

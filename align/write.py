@@ -1,8 +1,10 @@
 """Writing: one writer per output format, all fed the same `Pair` rows.
 
 Formats: ``tsv`` (the main, reviewable output), ``links`` (Vecalign ``[0,1]:[2]``), ``moses``
-(two line-aligned files, kept non-null rows only), ``jsonl`` and ``tmx`` (TMX 1.4, kept non-null rows).
-All files are written atomically: a temp file in the same folder, then renamed.
+(two line-aligned files, kept non-null rows only), ``jsonl``, ``tmx`` (TMX 1.4, kept non-null rows) and
+``bitext`` (headerless ``ru<TAB>az<TAB>score`` lines of kept non-null rows, the hunalign/Bicleaner/OPUS habit).
+All files are written atomically: a temp file in the same folder, then renamed; a set of files (the
+Moses pair) is written completely before any of them replaces an old one.
 """
 from __future__ import annotations
 
@@ -20,8 +22,9 @@ TSV_HEADER = (
     "doc", "kind", "bead", "ru_ids", "az_ids", "ru", "az",
     "score", "similarity", "margin", "length_ratio", "flags", "keep", "reason",
 )
-FORMATS = ("tsv", "links", "moses", "jsonl", "tmx")
-EXTENSIONS = {"tsv": ".tsv", "links": ".links", "moses": ".ru", "jsonl": ".jsonl", "tmx": ".tmx"}
+FORMATS = ("tsv", "links", "moses", "jsonl", "tmx", "bitext")
+EXTENSIONS = {"tsv": ".tsv", "links": ".links", "moses": ".ru", "jsonl": ".jsonl", "tmx": ".tmx",
+              "bitext": ".bitext"}
 
 
 @contextlib.contextmanager
@@ -45,6 +48,40 @@ def atomic_write(path: str | Path, mode: str = "w") -> Iterator[IO]:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
+
+
+def write_files_atomically(contents: dict[Path, Iterable[str]]) -> list[Path]:
+    """Write several text files as one: every file is written and synced to a temporary first, and
+    only when all are complete do they replace the old ones (a full disk leaves every old file as it
+    was, and no temporary behind). Returns the paths, in the given order."""
+    temporaries: list[tuple[str, Path]] = []
+    current: Path | str = ""
+    try:
+        for path, lines in contents.items():
+            current = path
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+            temporaries.append((tmp, path))
+            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+                handle.writelines(lines)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.chmod(tmp, _new_file_mode(path))
+        for tmp, path in temporaries:
+            os.replace(tmp, path)
+    except OSError as exc:
+        _remove_temporaries(tmp for tmp, _ in temporaries)
+        raise OutputError(f"cannot write {current}: {exc.strerror or exc}") from exc
+    except BaseException:
+        _remove_temporaries(tmp for tmp, _ in temporaries)
+        raise
+    return list(contents)
+
+
+def _remove_temporaries(paths: Iterable[str]) -> None:
+    for tmp in paths:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
 
 
 def _new_file_mode(path: Path) -> int:
@@ -161,6 +198,13 @@ def format_tmx(pairs: Iterable[Pair], srclang: str = "ru", tgtlang: str = "az") 
     yield "  </body>\n</tmx>\n"
 
 
+def format_bitext(pairs: Iterable[Pair]) -> Iterator[str]:
+    """Headerless ``ru<TAB>az<TAB>score`` lines, one per kept parallel row."""
+    for pair in pairs:
+        if is_parallel(pair):
+            yield f"{clean_cell(pair.ru)}\t{clean_cell(pair.az)}\t{pair.score:.4f}\n"
+
+
 def _xml_safe(text: str) -> str:
     """Drop characters XML 1.0 forbids (control characters other than tab/newline)."""
     return "".join(ch for ch in clean_cell(text) if ch >= " " or ch in "\t\n")
@@ -177,14 +221,26 @@ def write_pairs(pairs: Sequence[Pair], path: str | Path, fmt: str = "tsv") -> li
         return [_write_lines(path, format_jsonl(pairs))]
     if fmt == "tmx":
         return [_write_lines(path, format_tmx(pairs))]
+    if fmt == "bitext":
+        return [_write_lines(path, format_bitext(pairs))]
     if fmt == "moses":
-        base = path.with_suffix("") if path.suffix in (".ru", ".az") else path
         kept = [p for p in pairs if is_parallel(p)]
-        ru_path, az_path = Path(f"{base}.ru"), Path(f"{base}.az")
-        _write_lines(ru_path, (clean_cell(p.ru) + "\n" for p in kept))
-        _write_lines(az_path, (clean_cell(p.az) + "\n" for p in kept))
-        return [ru_path, az_path]
+        ru_path, az_path = moses_paths(path)
+        return write_files_atomically({ru_path: (clean_cell(p.ru) + "\n" for p in kept),
+                                       az_path: (clean_cell(p.az) + "\n" for p in kept)})
     raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+
+
+def moses_paths(path: str | Path) -> tuple[Path, Path]:
+    """``BASE.ru`` and ``BASE.az`` for ``-o BASE`` (or ``-o BASE.ru`` / ``BASE.az``)."""
+    path = Path(path)
+    base = path.with_suffix("") if path.suffix in (".ru", ".az") else path
+    return Path(f"{base}.ru"), Path(f"{base}.az")
+
+
+def output_paths(path: str | Path, fmt: str) -> list[Path]:
+    """Every file that `write_pairs` writes for ``path`` in format ``fmt``."""
+    return list(moses_paths(path)) if fmt == "moses" else [Path(path)]
 
 
 def _write_lines(path: Path, lines: Iterable[str]) -> Path:

@@ -1,0 +1,153 @@
+"""Outputs never destroy inputs, stay where they are asked to go and are written whole (issue 16)."""
+from __future__ import annotations
+
+import csv
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, SAMPLE
+from test_cli import assert_one_line_error, run_align
+
+from align.types import Pair
+from align.write import format_bitext, write_pairs
+
+
+def _pair(ru: str, az: str, keep: bool = True, score: float = 0.9) -> Pair:
+    return Pair(doc="d", kind="sentence", ru_ids=(0,) if ru else (), az_ids=(0,) if az else (), ru=ru, az=az,
+                score=score, similarity=0.8, margin=0.1, length_ratio=1.0, flags=(), keep=keep, reason="")
+
+
+def _copy_sample(tmp_path: Path) -> tuple[Path, Path]:
+    ru, az = tmp_path / "ru.txt", tmp_path / "az.txt"
+    ru.write_bytes((SAMPLE / "ru.txt").read_bytes())
+    az.write_bytes((SAMPLE / "az.txt").read_bytes())
+    return ru, az
+
+
+@pytest.mark.parametrize("which", ["ru", "az"])
+def test_output_that_is_an_input_is_refused_and_the_input_kept(tmp_path, which):
+    ru, az = _copy_sample(tmp_path)
+    target = ru if which == "ru" else az
+    before = target.read_bytes()
+    proc = run_align("pair", ru, az, "-o", target)
+    assert_one_line_error(proc, 5, "is the input")
+    assert target.read_bytes() == before
+
+
+def test_output_through_a_link_to_an_input_is_refused(tmp_path):
+    ru, az = _copy_sample(tmp_path)
+    (tmp_path / "soft.tsv").symlink_to(az)
+    os.link(az, tmp_path / "hard.tsv")
+    for link in ("soft.tsv", "hard.tsv"):
+        proc = run_align("pair", ru, az, "-o", tmp_path / link)
+        assert_one_line_error(proc, 5, "is the input")
+    assert az.read_bytes() == (SAMPLE / "az.txt").read_bytes()
+
+
+def test_moses_base_whose_file_is_an_input_is_refused(tmp_path):
+    ru = tmp_path / "article.ru"
+    az = tmp_path / "article.az"
+    ru.write_bytes((SAMPLE / "ru.txt").read_bytes())
+    az.write_bytes((SAMPLE / "az.txt").read_bytes())
+    proc = run_align("pair", ru, az, "--format", "moses", "-o", tmp_path / "article")
+    assert_one_line_error(proc, 5, "is the input")
+    assert ru.read_bytes() == (SAMPLE / "ru.txt").read_bytes()
+
+
+def test_moses_without_output_is_refused_before_any_work(tmp_path):
+    # A model that does not exist would fail with exit 4 if the model were loaded first.
+    proc = run_align("pair", SAMPLE / "ru.txt", SAMPLE / "az.txt", "--format", "moses",
+                     "--model", tmp_path / "no-model")
+    assert_one_line_error(proc, 2, "-o BASE")
+
+
+def test_docs_output_inside_an_input_folder_is_refused(tmp_path):
+    ru_dir, az_dir = tmp_path / "ru", tmp_path / "az"
+    ru_dir.mkdir(), az_dir.mkdir()
+    (ru_dir / "a.txt").write_bytes((SAMPLE / "ru.txt").read_bytes())
+    (az_dir / "a.txt").write_bytes((SAMPLE / "az.txt").read_bytes())
+    proc = run_align("docs", ru_dir, az_dir, "-o", az_dir / "pairs.tsv")
+    assert_one_line_error(proc, 5, "inside the input folder")
+    assert sorted(p.name for p in az_dir.iterdir()) == ["a.txt"]
+
+
+@pytest.mark.parametrize("name", ["../escaped", "a/../../escaped", "/tmp/abs-escaped", "..", "x/"])
+def test_manifest_names_stay_inside_out_dir(tmp_path, name):
+    from align.cli import read_manifest
+
+    manifest = tmp_path / "m.tsv"
+    manifest.write_text(f"{SAMPLE / 'ru.txt'}\t{SAMPLE / 'az.txt'}\tgood\n"
+                        f"{SAMPLE / 'ru.txt'}\t{SAMPLE / 'az.txt'}\t{name}\n", encoding="utf-8")
+    jobs, bad = read_manifest(manifest)
+    assert [j[2] for j in jobs] == ["good"]
+    assert len(bad) == 1 and bad[0].startswith(f"{manifest}:2: name") and "skipped" in bad[0]
+
+
+def test_manifest_summary_counts_every_line():
+    from align.cli import manifest_summary
+
+    assert manifest_summary(5, 3, 0, 1.0).startswith("2 of 5 manifest lines aligned (3 skipped: bad lines)")
+    assert manifest_summary(4, 1, 1, 1.0).startswith("2 of 4 manifest lines aligned (1 skipped: bad lines; 1 failed)")
+    assert manifest_summary(2, 0, 0, 1.0).startswith("2 of 2 manifest lines aligned in")
+
+
+def test_bitext_is_headerless_kept_parallel_rows():
+    pairs = [_pair("Один.", "Bir."), _pair("Два.", "", keep=False), _pair("Три.", "Üç.", keep=False),
+             _pair("Тab\tв тексте", "Tab\tmətndə", score=0.51234)]
+    assert list(format_bitext(pairs)) == ["Один.\tBir.\t0.9000\n", "Тab в тексте\tTab mətndə\t0.5123\n"]
+
+
+_FULL_DISK = """
+import resource, signal, sys
+from pathlib import Path
+sys.path.insert(0, {repo!r})
+from align.types import Pair, OutputError
+from align.write import write_pairs
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))
+pairs = [Pair(doc="d", kind="sentence", ru_ids=(i,), az_ids=(i,), ru="р" * 30, az="a" * 400, score=0.9,
+              similarity=0.9, margin=0.1, length_ratio=1.0, flags=(), keep=True, reason="") for i in range(50)]
+try:
+    write_pairs(pairs, Path({base!r}), "moses")
+except OutputError as exc:
+    print("refused:", exc)
+    sys.exit(5)
+"""
+
+
+def test_moses_pair_on_a_full_disk_keeps_both_old_files(tmp_path):
+    base = tmp_path / "corpus"
+    old_ru, old_az = "старое\n", "köhnə\n"
+    (tmp_path / "corpus.ru").write_text(old_ru, encoding="utf-8")
+    (tmp_path / "corpus.az").write_text(old_az, encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-c", _FULL_DISK.format(repo=str(REPO), base=str(base))],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 5, proc.stderr
+    assert (tmp_path / "corpus.ru").read_text(encoding="utf-8") == old_ru  # .ru fits, but is not replaced alone
+    assert (tmp_path / "corpus.az").read_text(encoding="utf-8") == old_az
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["corpus.az", "corpus.ru"]
+
+
+def test_moses_pair_is_written_whole(tmp_path):
+    written = write_pairs([_pair("Один.", "Bir."), _pair("Два.", "")], tmp_path / "x.ru", "moses")
+    assert [p.name for p in written] == ["x.ru", "x.az"]
+    assert (tmp_path / "x.ru").read_text(encoding="utf-8") == "Один.\n"
+    assert (tmp_path / "x.az").read_text(encoding="utf-8") == "Bir.\n"
+
+
+def test_tsv_reads_back_unquoted_with_every_row(tmp_path):
+    """Cells that start with a quote are why readers must not apply CSV quoting (README)."""
+    pairs = [_pair('"Цитата," — сказал он.', '"Sitat," dedi.'), _pair('Обычный "текст"', 'Adi "mətn"'),
+             _pair('"', '"')]
+    path = tmp_path / "q.tsv"
+    write_pairs(pairs, path, "tsv")
+    with path.open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
+    assert [(r["ru"], r["az"]) for r in rows] == [(p.ru, p.az) for p in pairs]
+    with path.open(encoding="utf-8", newline="") as handle:  # default quoting loses rows
+        default = list(csv.DictReader(handle, delimiter="\t"))
+    assert len(default) != len(pairs) or [r["ru"] for r in default] != [p.ru for p in pairs]
