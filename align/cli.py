@@ -341,6 +341,28 @@ def eval_command(test, gold, page, as_json) -> None:
         click.echo(evaluation.format_scores(result))
 
 
+# --------------------------------------------------------------------------- export
+@cli.command("export")
+@click.argument("tsv", type=click.Path(path_type=Path, readable=False))
+@click.option("--format", "fmt", type=click.Choice(["moses", "tmx", "jsonl", "bitext"]), required=True)
+@click.option("-o", "--output", type=click.Path(path_type=Path, readable=False), help="Output file (default: stdout).")
+@click.option("-q", "--quiet", is_flag=True, help="No summary on stderr.")
+def export_command(tsv, fmt, output, quiet) -> None:
+    """Turn a reviewed TSV (accepted and edited rows) or a plain TSV (kept rows) into training formats."""
+    from .export import export_tsv
+
+    check_input_file(tsv)
+    if fmt == "moses" and output is None:
+        raise UsageError("--format moses writes two files: give -o BASE (writes BASE.ru and BASE.az)")
+    if output is not None:
+        check_output_path(output)
+        check_outputs_are_not_inputs(output_paths(output, fmt), [tsv])
+    result = export_tsv(tsv)
+    emit(result.pairs, output, fmt)
+    if not quiet:
+        click.echo(result.summary(tsv), err=True)
+
+
 # --------------------------------------------------------------------------- review / stats
 @cli.command("review")
 @click.argument("tsv", type=click.Path(path_type=Path, readable=False))

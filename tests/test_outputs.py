@@ -151,3 +151,67 @@ def test_tsv_reads_back_unquoted_with_every_row(tmp_path):
     with path.open(encoding="utf-8", newline="") as handle:  # default quoting loses rows
         default = list(csv.DictReader(handle, delimiter="\t"))
     assert len(default) != len(pairs) or [r["ru"] for r in default] != [p.ru for p in pairs]
+
+
+# --------------------------------------------------------------------------- align export
+REVIEW_SAMPLE = REPO / "tests" / "data" / "review" / "sample.tsv"
+
+
+def _reviewed_copy(tmp_path: Path) -> tuple[Path, list[dict[str, str]]]:
+    """The review sample with verdicts: row 0 accepted, row 1 edited (new text), row 2 rejected, rest unreviewed."""
+    from align.review.tsv import read_tsv, write_reviewed_tsv
+
+    rows = read_tsv(REVIEW_SAMPLE)
+    two_sided = [i for i, r in enumerate(rows) if r["ru"] and r["az"]]
+    verdicts = ["unreviewed"] * len(rows)
+    verdicts[two_sided[0]], verdicts[two_sided[1]], verdicts[two_sided[2]] = "accepted", "edited", "rejected"
+    rows[two_sided[1]] = {**rows[two_sided[1]], "az": "Düzəldilmiş mətn."}
+    path = write_reviewed_tsv(rows, verdicts, tmp_path / "sample.reviewed.tsv")
+    return path, [rows[two_sided[0]], rows[two_sided[1]]]
+
+
+def test_export_of_a_reviewed_tsv_has_accepted_and_edited_rows(tmp_path):
+    path, expected = _reviewed_copy(tmp_path)
+    proc = run_align("export", path, "--format", "bitext")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert [line.split("\t")[:2] for line in lines] == [[r["ru"], r["az"]] for r in expected]
+    assert "Düzəldilmiş mətn." in lines[1] and "1 rejected" in proc.stderr
+
+
+@pytest.mark.parametrize("fmt", ["moses", "tmx", "jsonl"])
+def test_export_formats(tmp_path, fmt):
+    path, expected = _reviewed_copy(tmp_path)
+    out = tmp_path / ("out" if fmt == "moses" else f"out.{fmt}")
+    proc = run_align("export", path, "--format", fmt, "-o", out, "-q")
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+    if fmt == "moses":
+        assert (tmp_path / "out.az").read_text(encoding="utf-8").splitlines() == [r["az"] for r in expected]
+    else:
+        text = out.read_text(encoding="utf-8")
+        assert "Düzəldilmiş mətn." in text and text.count(expected[0]["ru"].split()[0]) >= 1
+
+
+def test_export_of_a_plain_tsv_has_its_kept_rows(tmp_path):
+    from align.export import export_tsv
+    from align.review.tsv import read_tsv
+
+    rows = read_tsv(REVIEW_SAMPLE)
+    kept = [(r["ru"], r["az"]) for r in rows if r["keep"] == "1" and r["ru"] and r["az"]]
+    assert [(p.ru, p.az) for p in export_tsv(REVIEW_SAMPLE).pairs] == kept
+
+
+def test_export_of_a_malformed_tsv_is_one_line_with_its_line(tmp_path):
+    bad = tmp_path / "bad.tsv"
+    lines = REVIEW_SAMPLE.read_text(encoding="utf-8").splitlines()
+    bad.write_text("\n".join(lines[:2] + ["only\ttwo"]) + "\n", encoding="utf-8")
+    proc = run_align("export", bad, "--format", "bitext")
+    assert_one_line_error(proc, 3, f"{bad}:3")
+
+
+def test_export_over_its_input_is_refused(tmp_path):
+    path, _ = _reviewed_copy(tmp_path)
+    before = path.read_bytes()
+    proc = run_align("export", path, "--format", "jsonl", "-o", path)
+    assert_one_line_error(proc, 5, "is the input")
+    assert path.read_bytes() == before
