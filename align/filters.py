@@ -63,6 +63,15 @@ def normalise_number(token: str) -> str:
     return token.lstrip("0") or "0"
 
 
+def number_value(number: str) -> float | None:
+    """The value of a normalised number, or None for one that is not a single value (a date such as
+    ``06.12.2024``, a version ``1.2.3``)."""
+    try:
+        return float(number)
+    except ValueError:
+        return None
+
+
 def extract_numbers(text: str) -> list[str]:
     """The numbers written with digits in ``text``, normalised (see `normalise_number`), in order;
     times and scores split at the colon ("09:30" → "9", "30")."""
@@ -76,7 +85,7 @@ def number_aliases(text: str) -> list[set[str]]:
         value = normalise_number(m.group())
         aliases = {value}
         for pattern, factor in _MULTIPLIERS:
-            if pattern.match(text, m.end()):
+            if number_value(value) is not None and pattern.match(text, m.end()):
                 scaled = float(value) * factor
                 aliases.add(str(int(scaled)) if scaled.is_integer() else repr(scaled))
         found.append(aliases)
@@ -94,8 +103,10 @@ def unmatched_numbers(ru: str, az: str) -> tuple[list[str], list[str]]:
 
 
 def _is_small(number: str, limit: float) -> bool:
-    """Numbers often spelled out in one language and written with digits in the other."""
-    return float(number) < limit
+    """Numbers often spelled out in one language and written with digits in the other (a date or a
+    version, with several dots, is never small)."""
+    value = number_value(number)
+    return value is not None and value < limit
 
 
 # ----------------------------------------------------------------------------- the filters

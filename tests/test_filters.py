@@ -140,3 +140,48 @@ def test_apply_filters_duplicates_only_count_clean_rows():
     third, failed3 = apply_filters(pair(RU, AZ, 0.9), settings, duplicates=dup)
     assert not first.keep and second.keep and failed == ""
     assert not third.keep and failed3 == "duplicate"
+
+
+# ----------------------------------------------------------------------------- dotted numbers (issue 16)
+
+@pytest.mark.parametrize("ru, az", [
+    ("Документ подписан 06.12.2024.", "Sənəd imzalanıb."),        # a one-sided date
+    ("Вышла версия 1.2.3 программы.", "Proqramın yeni versiyası çıxıb."),  # a version
+    ("Рост 1.2.3 млн.", "Artım."),                                    # a dotted number before a multiplier
+])
+def test_numbers_filter_survives_dotted_numbers(ru, az):
+    kept, reason = numbers_filter(pair(ru, az))
+    assert kept is False and reason.startswith("numbers:")
+
+
+def test_trend_page_numbers_do_not_crash():
+    from conftest import REPO
+
+    text = (REPO / "tests" / "data" / "clean" / "trend-ru.txt").read_text(encoding="utf-8")
+    for line in filter(None, text.splitlines()):
+        numbers_filter(pair(line, "Mətn."))
+        numbers_filter(pair("Текст.", line))
+
+
+try:
+    from hypothesis import given, settings, strategies as st
+except ImportError:  # pragma: no cover - hypothesis is in the test extra
+    given = None
+
+if given is not None:
+    _numberish = st.text(alphabet="0123456789.,: \u00a0-млнтысяч", max_size=30)
+
+    @settings(max_examples=300, deadline=None)
+    @given(_numberish, _numberish)
+    def test_number_functions_take_any_text(ru, az):
+        """Property: number parsing and the numbers filter give a result for any text."""
+        extract_numbers(ru), number_aliases(az)
+        kept, reason = numbers_filter(pair(ru, az))
+        assert isinstance(kept, bool) and isinstance(reason, str)
+
+    @settings(max_examples=200, deadline=None)
+    @given(st.text(max_size=60), st.text(max_size=60))
+    def test_filter_chain_takes_any_text(ru, az):
+        for check in (numbers_filter, length_ratio_filter, script_filter):
+            kept, reason = check(pair(ru or "x", az or "y"))
+            assert isinstance(kept, bool)
