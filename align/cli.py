@@ -16,6 +16,7 @@ from .types import AlignError, InputError, OutputError, UsageError
 from .write import EXTENSIONS, FORMATS, output_paths, write_pairs
 
 EXIT_INTERNAL = 70
+LONG_RUN_TEXTS = 2000  # `pair` shows embedding progress from this many texts on
 EXIT_INTERRUPTED = 130
 
 
@@ -52,19 +53,32 @@ def _make_encoder(model: str | None, cache_dir: str | None = None):
     return Embedder(model, cache_dir=cache_dir)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option("0.1.0", prog_name="align")
-@click.option("--online", is_flag=True, help="Allow hub model names to be downloaded (default: offline).")
-def cli(online: bool) -> None:
-    """Align Russian and Azerbaijani news articles into parallel text."""
+def _go_online(ctx, param, online: bool) -> None:
     if online:
         os.environ["ALIGN_ONLINE"] = "1"
         for name in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE"):
             os.environ.pop(name, None)
 
 
+_ONLINE_HELP = "Allow hub model names to be downloaded (default: offline)."
+
+
+def online_option(command):
+    """``--online`` on a subcommand too: `align pair --online …` works like `align --online pair …`."""
+    return click.option("--online", is_flag=True, expose_value=False, is_eager=True, callback=_go_online,
+                        help=_ONLINE_HELP)(command)
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option("0.1.0", prog_name="align")
+@click.option("--online", is_flag=True, expose_value=False, is_eager=True, callback=_go_online, help=_ONLINE_HELP)
+def cli() -> None:
+    """Align Russian and Azerbaijani news articles into parallel text."""
+
+
 # --------------------------------------------------------------------------- pair
 @cli.command("pair")
+@online_option
 @click.argument("ru", required=False, type=click.Path(path_type=Path, readable=False, dir_okay=True))
 @click.argument("az", required=False, type=click.Path(path_type=Path, readable=False, dir_okay=True))
 @click.option("-o", "--output", type=click.Path(path_type=Path, readable=False), help="Output file (default: stdout).")
@@ -105,6 +119,8 @@ def pair_command(ru, az, output, model, fmt, level, segmented, input_format, man
             if manifest else output_paths(output, fmt)
         check_outputs_are_not_inputs(targets, inputs)
     encoder = _make_encoder(model, str(cache_dir) if cache_dir else None)
+    if not quiet:
+        encoder.progress_from = LONG_RUN_TEXTS
     failures = 0
     started = time.perf_counter()
     for ru_path, az_path, name in jobs:
@@ -398,12 +414,14 @@ def stats_command(tsv, png) -> None:
 
 # --------------------------------------------------------------------------- docs / corpus
 @cli.command("docs")
+@online_option
 @click.argument("ru_dir", type=click.Path(path_type=Path, readable=False))
 @click.argument("az_dir", type=click.Path(path_type=Path, readable=False))
 @click.option("-o", "--output", type=click.Path(path_type=Path, readable=False), default=Path("pairs.tsv"), show_default=True)
 @click.option("--model", default=None, help="Local sentence-transformers dir or name.")
 @click.option("--cache-dir", type=click.Path(path_type=Path, readable=False), default=None, help="On-disk embedding cache.")
-def docs_command(ru_dir, az_dir, output, model, cache_dir) -> None:
+@click.option("-q", "--quiet", is_flag=True, help="No progress and no summary on stderr (warnings and errors still).")
+def docs_command(ru_dir, az_dir, output, model, cache_dir, quiet) -> None:
     """Find which Azerbaijani article in AZ_DIR is the counterpart of which Russian one in RU_DIR."""
     from .documents import pair_directories
 
@@ -412,11 +430,13 @@ def docs_command(ru_dir, az_dir, output, model, cache_dir) -> None:
     for path in (output, output.with_name(output.stem + ".unpaired.tsv")):
         check_output_outside(path, [ru_dir, az_dir])
     result = pair_directories(ru_dir, az_dir, _make_encoder(model, str(cache_dir) if cache_dir else None),
-                              output=output)
-    click.echo(result.summary(), err=True)
+                              output=output, progress=not quiet)
+    if not quiet:
+        click.echo(result.summary(), err=True)
 
 
 @cli.command("corpus")
+@online_option
 @click.argument("ru_dir", type=click.Path(path_type=Path, readable=False))
 @click.argument("az_dir", type=click.Path(path_type=Path, readable=False))
 @click.option("--out-dir", type=click.Path(path_type=Path, readable=False), required=True)
@@ -429,7 +449,8 @@ def docs_command(ru_dir, az_dir, output, model, cache_dir) -> None:
 @click.option("--address", default=None, help="With --engine ray: a running cluster ('auto' or host:port).")
 @click.option("--device", type=click.Choice(["cpu", "cuda", "mps"]), default=None,
               help="Embedding device (default: CUDA when present, else CPU).")
-def corpus_command(ru_dir, az_dir, out_dir, pairs_tsv, model, workers, level, engine, address, device) -> None:
+@click.option("-q", "--quiet", is_flag=True, help="No progress and no summary on stderr (warnings and errors still).")
+def corpus_command(ru_dir, az_dir, out_dir, pairs_tsv, model, workers, level, engine, address, device, quiet) -> None:
     """Pair two collections, align every pair, filter, and write a parallel corpus into OUT."""
     from .corpus import run_corpus
 
@@ -444,14 +465,17 @@ def corpus_command(ru_dir, az_dir, out_dir, pairs_tsv, model, workers, level, en
     if workers < 1:
         raise UsageError("--workers must be at least 1")
     check_output_path(out_dir, folder=True)
+    check_output_outside(out_dir, [ru_dir, az_dir])
     if engine == "ray":
         from .ray_engine import run_corpus_ray
 
         report = run_corpus_ray(ru_dir, az_dir, out_dir, address=address, pairs_tsv=pairs_tsv, model=model,
-                                workers=workers, level=level, device=device)
+                                workers=workers, level=level, device=device, progress=not quiet)
     else:
-        report = run_corpus(ru_dir, az_dir, out_dir, pairs_tsv=pairs_tsv, model=model, workers=workers, level=level)
-    click.echo(report.get("summary", ""), err=True)
+        report = run_corpus(ru_dir, az_dir, out_dir, pairs_tsv=pairs_tsv, model=model, workers=workers, level=level,
+                            progress=not quiet)
+    if not quiet:
+        click.echo(report.get("summary", ""), err=True)
 
 
 def check_dir(path: Path) -> None:

@@ -459,9 +459,9 @@ def _bounded(pool, calls: Sequence[tuple], limit: int, on_done: Callable[[object
 
 
 def _bar(total: int, desc: str, enabled: bool):
-    from tqdm import tqdm
+    from .progress import progress_bar
 
-    return tqdm(total=total, desc=desc, unit="doc", disable=not enabled, leave=False, file=sys.stderr)
+    return progress_bar(total, desc, enabled)
 
 
 def _pair_collections(pool, ru_paths, az_paths, settings: PairingSettings | None, workers: int,

@@ -482,9 +482,9 @@ def pair_documents(ru_paths: Sequence[str | Path], az_paths: Sequence[str | Path
 def _progress_bar(total: int, enabled: bool, desc: str):
     if not enabled:
         return None
-    from tqdm import tqdm
+    from .progress import progress_bar
 
-    return tqdm(total=total, desc=desc, unit="doc", leave=False)
+    return progress_bar(total, desc)
 
 
 def list_documents(directory: str | Path) -> list[Path]:

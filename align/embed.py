@@ -55,6 +55,9 @@ class Embedder:
     """
 
     batch_invariant = True
+    # Show progress (tqdm on a terminal, plain lines in a log) for calls of at least this many texts;
+    # None: never. The CLI sets it unless -q.
+    progress_from: int | None = None
 
     def __init__(
         self,
@@ -113,12 +116,17 @@ class Embedder:
         counts = self.token_counts(texts)
         if counts is None:  # a model without an attention mask: no safe grouping, one text at a time
             return np.concatenate([self._forward([t]) for t in texts])
+        from .progress import progress_bar
+
         out = np.zeros((len(texts), self.dimension), dtype=np.float32)
-        for rows in same_length_batches(counts, self.batch_size):
-            chunk = [texts[i] for i in rows]
-            if fixed_rows:
-                chunk += [chunk[-1]] * (self.batch_size - len(chunk))
-            out[rows] = self._forward(chunk)[: len(rows)]
+        show = self.progress_from is not None and len(texts) >= self.progress_from
+        with progress_bar(len(texts), "embedding", show, unit="text") as bar:
+            for rows in same_length_batches(counts, self.batch_size):
+                chunk = [texts[i] for i in rows]
+                if fixed_rows:
+                    chunk += [chunk[-1]] * (self.batch_size - len(chunk))
+                out[rows] = self._forward(chunk)[: len(rows)]
+                bar.update(len(rows))
         return out
 
     def _forward(self, texts: list[str]) -> np.ndarray:

@@ -552,6 +552,28 @@ def _in_hub_cache(name: str) -> bool:
     return False
 
 
+HUB_PROBE_TIMEOUT = 5.0  # seconds; the hub client itself retries five times over more than a minute
+
+
+def check_hub_reachable(name: str, timeout: float = HUB_PROBE_TIMEOUT) -> None:
+    """One short request to the model hub (through the usual proxy variables) before the hub client
+    is used: an unreachable hub is one `ModelError` line within seconds, not a minute of retries."""
+    import urllib.error
+    import urllib.request
+
+    endpoint = os.environ.get("HF_ENDPOINT", "https://huggingface.co").rstrip("/")
+    url = f"{endpoint}/api/models/{name}"
+    try:
+        urllib.request.urlopen(urllib.request.Request(url, method="HEAD"), timeout=timeout).close()
+    except urllib.error.HTTPError as exc:
+        if exc.code in (401, 403, 404):
+            raise ModelError(f"model {name!r}: not found on the hub ({endpoint}, HTTP {exc.code})") from None
+    except (urllib.error.URLError, OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", exc)
+        raise ModelError(f"model {name!r}: cannot reach the model hub {endpoint} ({reason}); "
+                         "check the network or give a local model directory") from None
+
+
 def resolve_model(name_or_path: str | None, online: bool | None = None) -> str:
     """Turn a ``--model`` value into something `SentenceTransformer` can load without surprises.
 
@@ -581,7 +603,10 @@ def resolve_model(name_or_path: str | None, online: bool | None = None) -> str:
             return str(local)
     if not HUB_NAME.match(text) or text.startswith((".", "~")) or text.count("/") > 1:
         raise ModelError(f"model directory not found: {text}")
-    if online_allowed(online) or _in_hub_cache(text):
+    if _in_hub_cache(text):
+        return text
+    if online_allowed(online):
+        check_hub_reachable(text)
         return text
     raise ModelError(
         f"model {text!r} is neither a local directory nor under {models_dir()}, and the hub is off: "
