@@ -5,16 +5,18 @@ embedder with the same ``encode`` method.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import sqlite3
 import sys
+import zlib
 from pathlib import Path
 from typing import Protocol, Sequence
 
 import numpy as np
 
-from .types import ModelError, UsageError
+from .types import ModelError, OutputError, UsageError
 
 
 class TextEncoder(Protocol):
@@ -227,34 +229,127 @@ def quiet_libraries() -> None:
 
 
 class EmbeddingCache:
-    """A small SQLite key-value store: sha1(model|text) → float32 vector bytes.
+    """A small SQLite key-value store: sha1(model|text) → float32 vector bytes, its length and a CRC.
 
-    SQLite gives atomic, concurrent-safe writes for free, so a killed run never corrupts the cache.
+    SQLite gives atomic, concurrent-safe writes, so a killed run never corrupts the cache. Every entry
+    read back is checked — the model key, the vector length against the model's dimension (recorded
+    with the first vector), the CRC-32 of the bytes, finite values — and a bad entry is never used: it
+    is deleted and its text encoded again (one warning line names the cache file). A file that is not
+    a readable SQLite database is moved aside (``….corrupt``) and the cache starts afresh.
     """
 
     def __init__(self, directory: Path, model_key: str) -> None:
-        directory.mkdir(parents=True, exist_ok=True)
         self.model_key = model_key
-        self.db = sqlite3.connect(directory / "embeddings.sqlite", timeout=60)
-        self.db.execute("CREATE TABLE IF NOT EXISTS vec (k TEXT PRIMARY KEY, v BLOB)")
-        self.db.commit()
+        self.path = Path(directory) / "embeddings.sqlite"
+        self.bad_entries = 0
+        try:
+            Path(directory).mkdir(parents=True, exist_ok=True)
+        except (FileExistsError, NotADirectoryError):
+            raise OutputError(f"embedding cache {directory}: not a directory") from None
+        except OSError as exc:
+            raise OutputError(f"embedding cache {directory}: {exc.strerror or exc}") from None
+        try:
+            self.db = self._open()
+        except sqlite3.DatabaseError as exc:
+            self._start_afresh(exc)
+        self.dimension = self._recorded_dimension()
+
+    def _start_afresh(self, error: Exception) -> None:
+        """Move a corrupt database file aside (named in a warning) and open a new, empty one."""
+        with contextlib.suppress(Exception):
+            self.db.close()
+        aside = self.path.with_name(self.path.name + ".corrupt")
+        _warn(f"{self.path}: not a usable embedding cache ({error}); moved to {aside.name}, starting a new one")
+        for suffix in ("-journal", "-wal", "-shm"):
+            with contextlib.suppress(OSError):
+                os.unlink(f"{self.path}{suffix}")
+        os.replace(self.path, aside)
+        self.db = self._open()
+        self.dimension = None
+
+    def _open(self) -> sqlite3.Connection:
+        db = sqlite3.connect(self.path, timeout=60)
+        db.execute("CREATE TABLE IF NOT EXISTS vec2 (k TEXT PRIMARY KEY, v BLOB, n INTEGER, c INTEGER)")
+        db.execute("CREATE TABLE IF NOT EXISTS meta (model TEXT PRIMARY KEY, dim INTEGER)")
+        db.execute("SELECT count(*) FROM vec2 WHERE 0").fetchall()  # a file that is not a database fails here
+        db.commit()
+        return db
+
+    def _recorded_dimension(self) -> int | None:
+        row = self.db.execute("SELECT dim FROM meta WHERE model = ?", (self.model_key,)).fetchone()
+        return int(row[0]) if row else None
 
     def _key(self, text: str) -> str:
         return hashlib.sha1(f"{self.model_key}\x00{text}".encode("utf-8")).hexdigest()
 
+    def _vector(self, blob, length, crc) -> np.ndarray | None:
+        """The stored vector, or None when the entry is bad."""
+        if not isinstance(blob, bytes) or length is None or len(blob) != 4 * int(length):
+            return None
+        if self.dimension is not None and int(length) != self.dimension:
+            return None
+        if zlib.crc32(blob) != crc:
+            return None
+        vector = np.frombuffer(blob, dtype=np.float32)
+        return vector if np.isfinite(vector).all() else None
+
     def get_many(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        """The valid stored vectors of ``texts`` (a text with none, or a bad one, is missing)."""
+        try:
+            return self._get_many(texts)
+        except sqlite3.DatabaseError as exc:
+            self._start_afresh(exc)
+            return {}
+
+    def put_many(self, texts: Sequence[str], vectors: np.ndarray) -> None:
+        """Store vectors of ``texts`` (a corrupt database is replaced by a new one first)."""
+        try:
+            self._put_many(texts, vectors)
+        except sqlite3.DatabaseError as exc:
+            self._start_afresh(exc)
+            self._put_many(texts, vectors)
+
+    def _get_many(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
         keys = {self._key(t): t for t in texts}
         found: dict[str, np.ndarray] = {}
+        bad: list[str] = []
         items = list(keys.items())
         for start in range(0, len(items), 500):
             chunk = items[start : start + 500]
             marks = ",".join("?" * len(chunk))
-            rows = self.db.execute(f"SELECT k, v FROM vec WHERE k IN ({marks})", [k for k, _ in chunk])
-            for key, blob in rows:
-                found[keys[key]] = np.frombuffer(blob, dtype=np.float32)
+            rows = self.db.execute(f"SELECT k, v, n, c FROM vec2 WHERE k IN ({marks})", [k for k, _ in chunk])
+            for key, blob, length, crc in rows:
+                vector = self._vector(blob, length, crc)
+                if vector is None:
+                    bad.append(key)
+                else:
+                    found[keys[key]] = vector
+        if bad:
+            self.bad_entries += len(bad)
+            _warn(f"{self.path}: {len(bad)} bad cache entr{'y' if len(bad) == 1 else 'ies'} (wrong length, "
+                  "checksum or values) not used; encoding those texts again")
+            with self.db:
+                self.db.executemany("DELETE FROM vec2 WHERE k = ?", [(k,) for k in bad])
         return found
 
-    def put_many(self, texts: Sequence[str], vectors: np.ndarray) -> None:
-        rows = [(self._key(t), np.asarray(v, dtype=np.float32).tobytes()) for t, v in zip(texts, vectors)]
+    def _put_many(self, texts: Sequence[str], vectors: np.ndarray) -> None:
+        vectors = np.asarray(vectors, dtype=np.float32)
+        if vectors.ndim != 2 or len(vectors) != len(texts):
+            return
+        if self.dimension is None:
+            self.dimension = int(vectors.shape[1])
+            with self.db:
+                self.db.execute("INSERT OR REPLACE INTO meta (model, dim) VALUES (?, ?)",
+                                (self.model_key, self.dimension))
+        elif vectors.shape[1] != self.dimension:
+            return  # never store vectors of another length under this model
+        rows = []
+        for text, vector in zip(texts, vectors):
+            blob = vector.tobytes()
+            rows.append((self._key(text), blob, len(vector), zlib.crc32(blob)))
         with self.db:
-            self.db.executemany("INSERT OR REPLACE INTO vec (k, v) VALUES (?, ?)", rows)
+            self.db.executemany("INSERT OR REPLACE INTO vec2 (k, v, n, c) VALUES (?, ?, ?, ?)", rows)
+
+
+def _warn(message: str) -> None:
+    print(f"align: warning: {message}", file=sys.stderr, flush=True)
