@@ -476,6 +476,11 @@ def corpus_command(ru_dir, az_dir, out_dir, pairs_tsv, model, workers, level, en
                             progress=not quiet)
     if not quiet:
         click.echo(report.get("summary", ""), err=True)
+    died = [f["doc"] for f in report.get("failed_documents", []) if f.get("worker_died")]
+    if died:
+        click.echo(f"align: error: {len(died)} document(s) could not be aligned (the worker died): "
+                   f"{', '.join(died[:5])}; see report.json — the rest of the corpus is written", err=True)
+        sys.exit(InputError.exit_code)
 
 
 def check_dir(path: Path) -> None:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import contextlib
 import ctypes
+import functools
 import hashlib
 import json
 import os
@@ -32,7 +33,9 @@ import signal
 import sys
 import time
 from collections import Counter
+from collections import deque
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Iterator, Sequence
@@ -215,8 +218,14 @@ def process_pair(ru_path: str | Path, az_path: str | Path, doc: str, encoder: Te
     return record
 
 
+def rows_checksum(rows: list) -> str:
+    return hashlib.sha1(json.dumps(rows, ensure_ascii=False, sort_keys=True).encode("utf-8")).hexdigest()
+
+
 def write_record(record: dict, path: Path) -> None:
-    """Write a per-document record atomically (temp file in the same folder, fsync, rename)."""
+    """Write a per-document record atomically (temp file in the same folder, fsync, rename), with a
+    checksum of its rows so that a damaged record is recognised and never used."""
+    record = {**record, "checksum": rows_checksum(record["rows"])}
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     with open(tmp, "w", encoding="utf-8") as handle:
@@ -229,6 +238,50 @@ def write_record(record: dict, path: Path) -> None:
 def read_record(path: Path) -> dict:
     with open(path, encoding="utf-8") as handle:
         return json.load(handle)
+
+
+_ROW_KEYS = frozenset(("doc", "kind", "ru_ids", "az_ids", "ru", "az", "score", "flags", "keep", "reason"))
+
+
+def record_problem(path: Path, job: Job) -> str:
+    """Why the work file of ``job`` cannot be used ('' when it can): missing, unreadable, not JSON,
+    another format version or document, rows damaged (checksum)."""
+    try:
+        record = read_record(path)
+    except FileNotFoundError:
+        return "missing"
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        return f"unreadable ({type(exc).__name__})"
+    if not isinstance(record, dict) or record.get("version") != WORK_VERSION:
+        return "old"
+    if record.get("doc") != job.doc:
+        return "of another document"
+    rows = record.get("rows")
+    if not isinstance(rows, list) or not all(isinstance(r, dict) and _ROW_KEYS <= r.keys() for r in rows):
+        return "rows damaged"
+    if record.get("checksum") != rows_checksum(rows):
+        return "checksum does not match"
+    return ""
+
+
+def unusable_work(work_dir: Path, jobs: Sequence[Job], warn: Callable[[str], None] | None = None) -> list[Job]:
+    """The jobs without a usable work file; a damaged one is named in a warning and removed."""
+    todo = []
+    for job in jobs:
+        path = work_file(work_dir, job)
+        problem = record_problem(path, job)
+        if not problem:
+            continue
+        if problem not in ("missing", "old"):
+            (warn or _warn)(f"{path}: work file {problem}; aligning {job.doc} again")
+            with contextlib.suppress(OSError):
+                path.unlink()
+        todo.append(job)
+    return todo
+
+
+def _warn(message: str) -> None:
+    print(f"align: warning: {message}", file=sys.stderr, flush=True)
 
 
 def record_pairs(record: dict) -> Iterator[tuple[Pair, str | None, str | None]]:
@@ -284,13 +337,16 @@ class Tally:
 
 
 def assemble(jobs: Sequence[Job], work_dir: Path, out_dir: Path, filters: FilterSettings, *,
-             detector: str = "auto") -> tuple[Tally, list[dict]]:
-    """Filter the stored rows of every job (in order) and write the corpus files atomically.
+             detector: str = "auto", staged: "StagedFiles | None" = None) -> tuple[Tally, list[dict]]:
+    """Filter the stored rows of every job (in order) and write the corpus files into ``staged``
+    (committed together with the report by the caller; committed here when not given).
 
     Returns the tally and the per-document failures. Reads one record at a time."""
-    from .write import clean_cell, format_jsonl, format_tsv_rows, is_parallel, tsv_header_line
+    from .write import StagedFiles, clean_cell, format_jsonl, format_tmx, format_tsv_rows, is_parallel, tsv_header_line
 
-    from .write import atomic_write, format_tmx
+    own = staged is None
+    staged = staged or StagedFiles(work_dir / "commit.json")
+    atomic_write = staged.open
 
     tmx_head, tmx_foot, head_pieces = _tmx_frame()
     duplicates = DuplicateFilter(work_dir / "duplicates.sqlite") if filters.duplicates else None
@@ -328,8 +384,14 @@ def assemble(jobs: Sequence[Job], work_dir: Path, out_dir: Path, filters: Filter
                 az_out.writelines(clean_cell(p.az) + "\n" for p in kept)
                 tmx.writelines(list(format_tmx(kept))[head_pieces:-1])
             tmx.write(tmx_foot)
+        if own:
+            staged.commit()
     except OSError as exc:
+        staged.discard()
         raise OutputError(f"cannot write into {out_dir}: {exc.strerror or exc}") from exc
+    except BaseException:
+        staged.discard()
+        raise
     finally:
         if duplicates is not None:
             duplicates.close()
@@ -351,9 +413,29 @@ def _detector_label(name: str) -> str:
 # ----------------------------------------------------------------------------- jobs and work files
 
 
-def work_key(ru_rel: str, az_rel: str, doc: str, level: str, model_name: str) -> str:
-    text = f"{WORK_VERSION}\x00{ru_rel}\x00{az_rel}\x00{doc}\x00{level}\x00{model_name}"
+def work_key(ru_rel: str, az_rel: str, doc: str, level: str, model_name: str, content: str = "") -> str:
+    """The work file's name: a hash of the paths, doc id, level, model and the two files' contents
+    (``content``), so an edited input is aligned again instead of served from an older record."""
+    text = f"{WORK_VERSION}\x00{ru_rel}\x00{az_rel}\x00{doc}\x00{level}\x00{model_name}\x00{content}"
     return hashlib.sha1(text.encode("utf-8")).hexdigest()[:20]
+
+
+@functools.lru_cache(maxsize=None)
+def _digest_of(path: str, size: int, mtime_ns: int) -> str:
+    digest = hashlib.sha1()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def file_digest(path: str | Path) -> str:
+    """SHA-1 of a file's bytes (memoised per path, size and modification time within one process)."""
+    try:
+        st = os.stat(path)
+        return _digest_of(str(path), st.st_size, st.st_mtime_ns)
+    except OSError:
+        return "unreadable"
 
 
 def work_file(work_dir: Path, job: Job) -> Path:
@@ -370,7 +452,8 @@ def make_jobs(pairs: Sequence[tuple[str, str, float]], ru_root: Path, az_root: P
     for ru_rel, az_rel, ru, az, conf in sorted(rel):
         stem = str(Path(ru_rel).with_suffix(""))
         doc = stem if stems[stem] == 1 else ru_rel
-        jobs.append(Job(str(ru), str(az), doc, work_key(ru_rel, az_rel, doc, level, model_name), conf))
+        content = f"{file_digest(ru)}\x00{file_digest(az)}"
+        jobs.append(Job(str(ru), str(az), doc, work_key(ru_rel, az_rel, doc, level, model_name, content), conf))
     return jobs
 
 
@@ -384,8 +467,7 @@ def _rel(path: str | Path, root: Path) -> str:
 def _input_fingerprint(ru_paths: Sequence[Path], az_paths: Sequence[Path]) -> str:
     digest = hashlib.sha1()
     for p in (*ru_paths, *az_paths):
-        st = p.stat()
-        digest.update(f"{p}\x00{st.st_size}\x00{st.st_mtime_ns}\n".encode())
+        digest.update(f"{p}\x00{file_digest(p)}\n".encode())
     return digest.hexdigest()
 
 
@@ -394,8 +476,15 @@ def _exclusive(work_dir: Path) -> Iterator[None]:
     """One run per output folder at a time (an advisory lock the kernel drops when the process dies)."""
     import fcntl
 
-    work_dir.mkdir(parents=True, exist_ok=True)
-    handle = open(work_dir / "lock", "w")
+    try:
+        work_dir.mkdir(parents=True, exist_ok=True)
+        (work_dir / "docs").mkdir(exist_ok=True)
+        handle = open(work_dir / "lock", "w")
+    except (FileExistsError, NotADirectoryError):
+        raise OutputError(f"{work_dir if work_dir.exists() and not work_dir.is_dir() else work_dir / 'docs'}: "
+                          "the work folder is not a directory (move it away)") from None
+    except OSError as exc:
+        raise OutputError(f"cannot use the work folder {work_dir}: {exc.strerror or exc}") from None
     try:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -406,8 +495,19 @@ def _exclusive(work_dir: Path) -> Iterator[None]:
         handle.close()
 
 
+OUTPUT_NAMES = ("corpus.tsv", "corpus.ru", "corpus.az", "corpus.jsonl", "corpus.tmx", "pairs.tsv",
+                "pairs.unpaired.tsv", "report.json", "report.txt", "report.png")
+
+
 def _remove_stale_temporaries(work_dir: Path) -> None:
-    for tmp in (work_dir / "docs").glob(".*.tmp"):
+    """Complete an interrupted commit of the output set, then remove the temporaries a killed run left
+    (ours only: ``.<output name>.*.tmp`` in the output folder, ``.*.tmp`` in the work folder)."""
+    from .write import finish_commit
+
+    finish_commit(work_dir / "commit.json")
+    stale = [*work_dir.glob(".*.tmp"), *(work_dir / "docs").glob(".*.tmp")]
+    stale += [p for name in OUTPUT_NAMES for p in work_dir.parent.glob(f".{name}.*.tmp")]
+    for tmp in stale:
         with contextlib.suppress(OSError):
             tmp.unlink()
 
@@ -456,6 +556,49 @@ def _bounded(pool, calls: Sequence[tuple], limit: int, on_done: Callable[[object
         done, pending = wait(pending, return_when=FIRST_COMPLETED)
         for f in done:
             on_done(f.result())
+
+
+WORKER_TRIES = 2  # a document whose worker dies this many times (alone in the pool) is recorded as failed
+
+
+def run_jobs(pool, new_pool: Callable[[], object], jobs: Sequence[Job], call: Callable[[Job], tuple], limit: int,
+             on_done: Callable[[object], None]) -> tuple[object, dict[str, str]]:
+    """Run every job on ``pool`` (at most ``limit`` in flight) and survive dying workers.
+
+    When a worker process dies (killed by the OOM killer or a signal: ``BrokenProcessPool``), the pool
+    is rebuilt and the jobs that were in flight are retried one at a time, so that the next death names
+    its document; a document that kills its worker `WORKER_TRIES` times alone is given up. Returns the
+    (possibly new) pool and the given-up documents by doc id, with the reason."""
+    queue, alone = deque(jobs), deque()
+    deaths: Counter = Counter()
+    lost: dict[str, str] = {}
+    while queue or alone:
+        solo = bool(alone)
+        source, cap = (alone, 1) if solo else (queue, limit)
+        pending: dict[Future, Job] = {}
+        try:
+            while source or pending:
+                while source and len(pending) < cap:
+                    job = source.popleft()
+                    pending[pool.submit(*call(job))] = job
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    summary = future.result()
+                    del pending[future]
+                    on_done(summary)
+        except BrokenProcessPool:
+            for job in pending.values():
+                if solo:
+                    deaths[job] += 1
+                    if deaths[job] >= WORKER_TRIES:
+                        lost[job.doc] = f"the worker aligning it died {deaths[job]} times (out of memory or killed)"
+                        _warn(f"{job.doc}: {lost[job.doc]}; recorded as failed, the run goes on")
+                        continue
+                alone.append(job)
+            with contextlib.suppress(Exception):
+                pool.shutdown(wait=False, cancel_futures=True)
+            pool = new_pool()
+    return pool, lost
 
 
 def _bar(total: int, desc: str, enabled: bool):
@@ -571,14 +714,20 @@ def run_corpus(
                     timing["align_model_seconds"] += summary["model_seconds"]
                     bar.update(1)
 
-                calls = [(_align_job, job, level, str(work_file(work_dir, job))) for job in todo]
-                _bounded(pool, calls, max(2, 2 * max(workers, 1)), done)
+                def call(job):
+                    return (_align_job, job, level, str(work_file(work_dir, job)))
+
+                def new_pool():
+                    return _make_pool(workers, factory, cache, det_name)
+
+                pool, lost = run_jobs(pool, new_pool, todo, call, max(2, 2 * max(workers, 1)), done)
             timing["align_seconds"] = time.perf_counter() - t0
         finally:
             pool.shutdown(wait=True, cancel_futures=True)
 
         # 3. filter and write
-        return finish_corpus(result, jobs, todo, out, filters, detector, timing, started, workers=workers)
+        return finish_corpus(result, jobs, todo, out, filters, detector, timing, started, workers=workers,
+                             lost=lost)
 
 
 # ----------------------------------------------------------------------------- shared by the engines
@@ -625,7 +774,7 @@ def prepare_jobs(out: Path, ru_root: Path, az_root: Path, ru_paths: Sequence[Pat
             write_pairing(result, out / "pairs.tsv", ru_root, az_root)
             _write_json_atomic(marker, {"fingerprint": fingerprint})
     jobs = make_jobs([(p.ru, p.az, p.score) for p in result.pairs], ru_root, az_root, level, model_name)
-    todo = [j for j in jobs if not work_file(out / ".work", j).is_file()]
+    todo = unusable_work(out / ".work", jobs)
     return result, jobs, todo
 
 
@@ -646,12 +795,27 @@ def finish_corpus(result: PairingResult, jobs: Sequence[Job], todo: Sequence[Job
     """Filter the stored rows, write the corpus files and the report (``extra`` goes into its
     timing), and return the report — for either engine."""
     t0 = time.perf_counter()
-    tally, failures = assemble(jobs, out / ".work", out, filters, detector=detector)
+    lost = extra.pop("lost", None) or {}
+    from .write import StagedFiles
+
+    staged = StagedFiles(out / ".work" / "commit.json")
+    tally, failures = assemble([j for j in jobs if j.doc not in lost], out / ".work", out, filters,
+                               detector=detector, staged=staged)
+    failures += [{"doc": j.doc, "ru": j.ru, "az": j.az, "error": lost[j.doc], "worker_died": True}
+                 for j in jobs if j.doc in lost]
     timing["assemble_seconds"] = time.perf_counter() - t0
     timing = {k: round(v, 2) for k, v in timing.items()}
     timing.update(seconds=round(time.perf_counter() - started, 2), documents_aligned_now=len(todo), **extra)
     report = _report(result, jobs, tally, failures, filters, detector if filters.language else "", timing)
-    _write_report(report, out)
+    try:
+        _write_report(report, out, staged)
+        staged.commit()
+    except OSError as exc:
+        staged.discard()
+        raise OutputError(f"cannot write into {out}: {exc.strerror or exc}") from exc
+    except BaseException:
+        staged.discard()
+        raise
     return report
 
 
@@ -739,27 +903,28 @@ def format_summary(report: dict) -> str:
     return "\n".join(lines)
 
 
-def _write_report(report: dict, out: Path) -> None:
-    from .write import atomic_write
-
+def _write_report(report: dict, out: Path, staged) -> None:
+    atomic_write = staged.open
     try:
         import matplotlib  # noqa: F401
     except ImportError:
         pass
     else:
         report["files"].append("report.png")
-        _write_histogram_png(report, out / "report.png")
-    _write_json_atomic(out / "report.json", report)
+        _write_histogram_png(report, out / "report.png", staged)
+    with atomic_write(out / "report.json") as handle:
+        json.dump(report, handle, ensure_ascii=False, indent=2)
+        handle.write("\n")
     with atomic_write(out / "report.txt") as handle:
         handle.write(report["summary"] + "\n")
 
 
-def _write_histogram_png(report: dict, path: Path) -> None:
+def _write_histogram_png(report: dict, path: Path, staged) -> None:
     """Score histogram of aligned rows, kept vs dropped (needs matplotlib)."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    from .write import atomic_write
+    atomic_write = staged.open
 
     hist = report["score_histogram"]
     fig = Figure(figsize=(6, 3.2), dpi=100, layout="constrained")

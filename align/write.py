@@ -78,6 +78,55 @@ def write_files_atomically(contents: dict[Path, Iterable[str]]) -> list[Path]:
     return list(contents)
 
 
+class StagedFiles:
+    """A set of files replaced together: each is written to a temporary beside its target (`open`),
+    and `commit` puts them all in place. A journal listing the renames is written (and synced) before
+    the first one, so a run killed between two renames is completed by `finish_commit` at the next
+    start: readers never see a set mixing two runs. `discard` removes the temporaries."""
+
+    def __init__(self, journal: Path) -> None:
+        self.journal = Path(journal)
+        self.staged: list[tuple[str, str]] = []
+
+    @contextlib.contextmanager
+    def open(self, path: str | Path, mode: str = "w") -> Iterator[IO]:
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        self.staged.append((tmp, str(path)))
+        kwargs = {} if "b" in mode else {"encoding": "utf-8", "newline": "\n"}
+        with os.fdopen(fd, mode, **kwargs) as handle:
+            yield handle
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, _new_file_mode(path))
+
+    def commit(self) -> None:
+        with atomic_write(self.journal) as handle:
+            json.dump(self.staged, handle)
+        finish_commit(self.journal)
+        self.staged = []
+
+    def discard(self) -> None:
+        _remove_temporaries(tmp for tmp, _ in self.staged)
+        self.staged = []
+
+
+def finish_commit(journal: str | Path) -> None:
+    """Complete the renames of a `StagedFiles.commit` that a kill interrupted (nothing if none)."""
+    journal = Path(journal)
+    try:
+        renames = json.loads(journal.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return
+    except (OSError, ValueError):
+        renames = []  # written atomically, so a damaged journal was never complete: nothing to do
+    for tmp, target in renames:
+        if os.path.exists(tmp):
+            os.replace(tmp, target)
+    journal.unlink(missing_ok=True)
+
+
 def _remove_temporaries(paths: Iterable[str]) -> None:
     for tmp in paths:
         with contextlib.suppress(OSError):

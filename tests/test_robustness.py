@@ -550,7 +550,7 @@ def test_manifest_bad_lines_are_reported_by_number_and_good_lines_still_run(tmp_
     assert f"{manifest}:3:" in err and f"{manifest}:4:" in err and f"{manifest}:5:" in err  # 5: duplicate name
     assert "empty: " in err and "file is empty" in err
     assert sorted(p.name for p in out_dir.iterdir()) == ["good.tsv", "swapped.tsv"]
-    assert "2 of 3 pairs aligned" in err
+    assert "2 of 6 manifest lines aligned (3 skipped: bad lines; 1 failed)" in err
 
 
 def test_a_manifest_that_is_not_text(tmp_path, capsys):
