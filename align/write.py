@@ -104,8 +104,10 @@ class StagedFiles:
     def commit(self) -> None:
         with atomic_write(self.journal) as handle:
             json.dump(self.staged, handle)
-        finish_commit(self.journal)
+        # from here on the journal owns the temporaries: should a rename fail, `discard` must not
+        # delete the rest (that would leave a mixed set); the next start completes the commit
         self.staged = []
+        finish_commit(self.journal)
 
     def discard(self) -> None:
         _remove_temporaries(tmp for tmp, _ in self.staged)

@@ -22,7 +22,9 @@ Pools (`build_pool`) mix four kinds of articles:
 from __future__ import annotations
 
 import hashlib
+import os
 import random
+import signal
 import sys
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -663,6 +665,39 @@ class FakeFactory:
 
     def __call__(self) -> FakeEncoder:
         return FakeEncoder(delay=self.delay)
+
+
+@dataclass(frozen=True)
+class DyingFactory:
+    """A `FakeFactory` whose encoder kills its own process (SIGKILL, as the OOM killer does) when asked
+    to encode a text containing ``poison``. With ``once_file`` set, it dies only while that file exists
+    and removes it first, so the retry succeeds (for worker-death tests and bench/faults.py)."""
+
+    poison: str
+    once_file: str = ""
+    name: str = "fake-trigram"
+
+    def __call__(self) -> "_DyingEncoder":
+        return _DyingEncoder(self.poison, self.once_file)
+
+
+class _DyingEncoder(FakeEncoder):
+    def __init__(self, poison: str, once_file: str) -> None:
+        super().__init__()
+        self.poison, self.once_file = poison, once_file
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        texts = list(texts)
+        if any(self.poison in t for t in texts):
+            if not self.once_file:
+                os.kill(os.getpid(), signal.SIGKILL)
+            try:
+                os.unlink(self.once_file)
+            except FileNotFoundError:
+                pass
+            else:
+                os.kill(os.getpid(), signal.SIGKILL)
+        return super().encode(texts)
 
 
 # Synthetic stories for tests that must run without ../shared: Russian sentences from a word bank
