@@ -22,8 +22,8 @@ TEXT_COLUMNS: tuple[str, ...] = ("ru", "az")
 # Columns a reviewer never changes: a reviewed file must agree with its input on all of them.
 FIXED_COLUMNS: tuple[str, ...] = tuple(c for c in COLUMNS if c not in TEXT_COLUMNS)
 
-_IDS = re.compile(r"\d+(,\d+)*")
-_BEAD = re.compile(r"\d+-\d+")
+_IDS = re.compile(r"\d{1,9}(,\d{1,9})*")  # ids are positions: at most 9 digits
+_BEAD = re.compile(r"\d{1,6}-\d{1,6}")
 _NUMERIC = ("score", "similarity", "margin", "length_ratio")
 
 
