@@ -6,6 +6,7 @@ so that a file read and written back is unchanged except for what the reviewer c
 """
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 from typing import Mapping, Sequence
@@ -104,9 +105,11 @@ def check_row(row: Mapping[str, str], where: str) -> None:
     for column in _NUMERIC:
         if row[column]:
             try:
-                float(row[column])
+                value = float(row[column])
             except ValueError:
                 raise InputError(f"{where}: {column} {row[column]!r} is not a number") from None
+            if not math.isfinite(value):
+                raise InputError(f"{where}: {column} {row[column]!r} is not a finite number")
     if row["keep"] not in ("0", "1"):
         raise InputError(f"{where}: keep {row['keep']!r} is not 1 or 0")
     if VERDICT in row and row[VERDICT] not in VERDICTS + ("",):
