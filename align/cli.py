@@ -337,7 +337,7 @@ def models_build(force, dest) -> None:
 @cli.command("eval")
 @click.argument("test", type=click.Path(path_type=Path, readable=False))
 @click.argument("gold", type=click.Path(path_type=Path, readable=False))
-@click.option("--page", is_flag=True, help="TEST is our TSV; GOLD is a TSV of gold unit pairs.")
+@click.option("--page", is_flag=True, help="TEST is our TSV; GOLD is gold text pairs (ru<TAB>az) or links.")
 @click.option("--json", "as_json", is_flag=True, help="Print the figures as JSON.")
 def eval_command(test, gold, page, as_json) -> None:
     """Score TEST alignment links against GOLD (strict/lax precision, recall, F1 as Vecalign defines them)."""
@@ -348,7 +348,7 @@ def eval_command(test, gold, page, as_json) -> None:
     for path in (test, gold):
         check_input_file(path)
     if page:
-        result = evaluation.score_page_tsv(test, gold)
+        result = evaluation.score_page_file(test, gold)
     else:
         result = evaluation.score_alignment(evaluation.read_links(test), evaluation.read_links(gold))
     if as_json:

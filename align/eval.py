@@ -15,35 +15,82 @@ Link files use Vecalign's format, one link per line: ``[0]:[0,1]``, ``[2]:[]``.
 """
 from __future__ import annotations
 
-import csv
 import re
 import unicodedata
 from collections import defaultdict
 from pathlib import Path
 from typing import Iterable, Sequence
 
+from .types import InputError
+
 IdLink = tuple[tuple[int, ...], tuple[int, ...]]
 _LINK = re.compile(r"^\s*\[([\d,\s]*)\]\s*:\s*\[([\d,\s]*)\]")
+MAX_ID_DIGITS = 9  # unit ids are positions in a document: more digits than this is not an id
+
+
+def read_text_file(path: str | Path) -> str:
+    """The UTF-8 text of an evaluation input (a BOM dropped), or an `InputError` naming the file
+    (and the line of the first bad byte): missing, unreadable, empty, binary or not UTF-8."""
+    path = Path(path)
+    try:
+        data = path.read_bytes()
+    except IsADirectoryError:
+        raise InputError(f"{path}: is a directory, expected a file") from None
+    except OSError as exc:
+        raise InputError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if not data:
+        raise InputError(f"{path}: empty file")
+    nul = data.find(b"\x00")
+    if nul >= 0:
+        line = data[:nul].count(b"\n") + 1
+        raise InputError(f"{path}:{line}: binary file (NUL byte), expected text")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = data[: exc.start].count(b"\n") + 1
+        raise InputError(f"{path}:{line}: not UTF-8 text (bad byte at offset {exc.start})") from None
+
+
+def _content_lines(text: str) -> list[tuple[int, str]]:
+    """(1-based line number, line) of every line that is neither blank nor a ``#`` comment."""
+    return [(n, line) for n, line in enumerate(text.splitlines(), 1) if line.strip() and not line.lstrip().startswith("#")]
 
 
 def read_links(path_or_text: str | Path) -> list[IdLink]:
-    """Read links in ``[i,j]:[k]`` format from a file path or from the text itself."""
+    """Read links in ``[i,j]:[k]`` format from a file path or from the text itself.
+
+    Blank lines and ``#`` comment lines are skipped; anything after a link on its line (Vecalign
+    writes a cost there) is ignored. Raises `InputError` ``FILE:LINE: …`` on a line that is not a
+    link, an id of more than `MAX_ID_DIGITS` digits, or a file with no link at all.
+    """
     text = str(path_or_text)
+    source = "<links>"
     if isinstance(path_or_text, Path) or "[" not in text:
-        text = Path(path_or_text).read_text(encoding="utf-8")
-    links: list[IdLink] = []
-    for number, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        match = _LINK.match(line)
-        if not match:
-            raise ValueError(f"line {number}: not a link in [i,j]:[k] format: {line.strip()[:60]!r}")
-        links.append((tuple(_ids(match.group(1))), tuple(_ids(match.group(2)))))
+        source = str(path_or_text)
+        text = read_text_file(path_or_text)
+    links = parse_links(text, source)
+    if not links:
+        raise InputError(f"{source}: no links in [i,j]:[k] format found")
     return links
 
 
-def _ids(text: str) -> list[int]:
-    return [int(x) for x in text.replace(" ", "").split(",") if x]
+def parse_links(text: str, source: str = "<links>") -> list[IdLink]:
+    """The links of ``text`` (see `read_links`); an empty list when it has none."""
+    links: list[IdLink] = []
+    for number, line in _content_lines(text):
+        match = _LINK.match(line)
+        if not match:
+            raise InputError(f"{source}:{number}: not a link in [i,j]:[k] format: {line.strip()[:60]!r}")
+        links.append((_ids(match.group(1), f"{source}:{number}"), _ids(match.group(2), f"{source}:{number}")))
+    return links
+
+
+def _ids(text: str, where: str = "<links>") -> tuple[int, ...]:
+    cells = [x for x in text.replace(" ", "").replace("\t", "").split(",") if x]
+    for cell in cells:
+        if len(cell) > MAX_ID_DIGITS:
+            raise InputError(f"{where}: id {cell[:12]}… has {len(cell)} digits, more than any unit id")
+    return tuple(int(x) for x in cells)
 
 
 def format_links(links: Iterable) -> str:
@@ -193,14 +240,20 @@ def format_scores(result: dict, title: str = "") -> str:
         lines.append(f"{'bead':6} {'gold':>5} {'R strict':>8} {'test':>5} {'P strict':>8}")
         for bead, v in result["by_bead"].items():
             lines.append(f"{bead:6} {v['gold']:5d} {v['recall_strict']:8.3f} {v['test']:5d} {v['precision_strict']:8.3f}")
+    if result.get("cover"):
+        c = result["cover"]
+        lines.append(f"cover      precision {c['precision']:.3f}  recall {c['recall']:.3f}  f1 {c['f1']:.3f}"
+                     f"  ({c['correct']} of {c['test_pairs']} rows right, {c['found']} of {c['gold_pairs']} gold pairs found)")
     return "\n".join(lines)
 
 
 # --------------------------------------------------------------------------- page level
 def read_tsv_rows(tsv_path: str | Path) -> list[dict[str, str]]:
-    """Rows of an aligner TSV (header ``doc kind bead ru_ids az_ids ru az score … keep reason``)."""
-    with open(tsv_path, encoding="utf-8", newline="") as handle:
-        return list(csv.DictReader(handle, delimiter="\t", quoting=csv.QUOTE_NONE))
+    """Rows of an aligner TSV (header ``doc kind bead ru_ids az_ids ru az score … keep reason``),
+    checked as `align.review.read_tsv` checks them (`InputError` ``FILE:LINE: …`` otherwise)."""
+    from .review.tsv import read_tsv
+
+    return read_tsv(tsv_path)
 
 
 def _norm(text: str) -> str:
@@ -251,7 +304,7 @@ def score_page_tsv(tsv_path: str | Path, gold, *, kept_only: bool = True) -> dic
     gold_links = read_links(gold) if isinstance(gold, (str, Path)) else as_id_links(gold)
     test: list[IdLink] = []
     for row in rows:
-        ru, az = tuple(_ids(row["ru_ids"])), tuple(_ids(row["az_ids"]))
+        ru, az = _ids(row["ru_ids"]), _ids(row["az_ids"])
         if kept_only and row.get("keep", "1") != "1" and ru and az:
             test.extend([((i,), ()) for i in ru] + [((), (j,)) for j in az])
         else:
@@ -267,13 +320,39 @@ def _is_text_pairs(gold) -> bool:
 
 
 def read_gold_pairs(path: str | Path) -> list[tuple[str, str]]:
-    """Gold text pairs from a two-column TSV (``ru<TAB>az`` per line; a header line ``ru az`` is skipped)."""
+    """Gold text pairs from a two-column TSV: ``ru<TAB>az`` per line; blank lines, ``#`` comment
+    lines and a header line ``ru<TAB>az`` are skipped. Raises `InputError` ``FILE:LINE: …`` on a
+    line without exactly two columns, or a file without a pair."""
     pairs = []
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
-        cells = line.split("\t")
-        if len(cells) >= 2 and (cells[0], cells[1]) != ("ru", "az"):
+    for number, line in _content_lines(read_text_file(path)):
+        cells = line.rstrip("\r").split("\t")
+        if len(cells) != 2:
+            raise InputError(f"{path}:{number}: expected 2 tab-separated columns (ru, az), found {len(cells)}")
+        if (cells[0].strip(), cells[1].strip()) != ("ru", "az"):
             pairs.append((cells[0], cells[1]))
+    if not pairs:
+        raise InputError(f"{path}: no gold pairs (expected lines 'ru<TAB>az')")
     return pairs
+
+
+def read_page_gold(path: str | Path) -> list[IdLink] | list[tuple[str, str]]:
+    """The gold of ``align eval --page``: links (``[i,j]:[k]`` lines, over our unit ids) when its
+    first line that is not blank or a comment is a link, else text pairs (`read_gold_pairs`)."""
+    content = _content_lines(read_text_file(path))
+    if content and _LINK.match(content[0][1]):
+        return read_links(Path(path))
+    return read_gold_pairs(path)
+
+
+def score_page_file(tsv_path: str | Path, gold_path: str | Path) -> dict:
+    """``align eval --page``: our TSV (kept rows) against a gold file (`read_page_gold`). With
+    text-pair gold the result holds `score_pairs`'s strict/lax figures plus ``cover``, the
+    `score_pairs_cover` figures the page benchmark reports."""
+    gold = read_page_gold(gold_path)
+    result = score_page_tsv(tsv_path, gold)
+    if _is_text_pairs(gold):
+        result["cover"] = score_page_tsv_cover(tsv_path, gold)
+    return result
 
 
 # --------------------------------------------------------------------------- page level, by text cover

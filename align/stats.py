@@ -4,7 +4,9 @@
                               └write_histogram_png→ a PNG (matplotlib, Agg)
 
 Scores are summarised over aligned rows only (both sides present): a null row has no score to speak
-of. A document's *yield* is the share of its units (Russian and Azerbaijani together) that end up in
+of; an empty score cell counts as unscored. (`align.review.read_tsv` refuses a cell that is not a
+finite number, ``nan`` and ``inf`` included, with its file and line; `Pair` rows with a non-finite
+score are left out of the summary.) A document's *yield* is the share of its units (Russian and Azerbaijani together) that end up in
 kept aligned rows. Reasons are counted by filter name, the part before any detail
 (``numbers:120|150`` → ``numbers``, ``score<0.5`` → ``score``).
 """
@@ -34,10 +36,8 @@ def compute_stats(rows: Iterable[Mapping[str, str] | Pair]) -> dict[str, Any]:
     table = [_as_row(row) for row in rows]
     kept = [row["keep"] == "1" for row in table]
     aligned = [bool(row["ru_ids"]) and bool(row["az_ids"]) for row in table]
-    scores = [float(row["score"]) for row, ok in zip(table, aligned) if ok and row["score"]]
-    kept_scores = [
-        float(row["score"]) for row, ok, keep in zip(table, aligned, kept) if ok and keep and row["score"]
-    ]
+    scores = [_score(row) for row, ok in zip(table, aligned) if ok and _score(row) is not None]
+    kept_scores = [_score(row) for row, ok, keep in zip(table, aligned, kept) if ok and keep and _score(row) is not None]
     stats: dict[str, Any] = {
         "rows": len(table),
         "kept": sum(kept),
@@ -60,6 +60,15 @@ def compute_stats(rows: Iterable[Mapping[str, str] | Pair]) -> dict[str, Any]:
     used = sum(d["ru_kept"] + d["az_kept"] for d in stats["documents"])
     stats["yield"] = used / units if units else 0.0
     return stats
+
+
+def _score(row: Mapping[str, str]) -> float | None:
+    """The row's score, or None when it has none (an empty cell) or it is not a finite number."""
+    try:
+        value = float(row["score"])
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
 
 
 def reason_name(reason: str) -> str:

@@ -10,6 +10,8 @@ import threading
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from align.review import (
     COLUMNS,
@@ -208,6 +210,11 @@ def request(srv, method, path, body=None, headers=None):
     return resp.status, data
 
 
+def save_headers(srv, version: str | None = None) -> dict[str, str]:
+    """The headers the page sends with a save: its token and the version it was loaded at."""
+    return {"X-Review-Token": srv.token, "X-Review-Version": srv.version() if version is None else version}
+
+
 def reviewed_body(rows, verdicts) -> bytes:
     from align.review.tsv import format_reviewed_tsv
 
@@ -220,7 +227,7 @@ def test_server_binds_loopback_and_serves_the_page(server):
     status, body = request(server, "GET", "/")
     assert status == 200
     data = page_data(body.decode("utf-8"))
-    assert data["server"] == {"save": "/save", "token": server.token}
+    assert data["server"] == {"save": "/save", "token": server.token, "version": server.version()}
     assert len(data["rows"]) == 26
     assert request(server, "GET", "/etc/passwd")[0] == 404
 
@@ -230,7 +237,7 @@ def test_server_saves_a_valid_review_atomically(server):
     verdicts = ["accepted"] * 10 + ["rejected"] * 2 + ["unreviewed"] * 14
     rows[0] = dict(rows[0], ru="В Баку открыта новая станция метро «Ходжасан»")
     verdicts[0] = "edited"
-    status, body = request(server, "POST", "/save", reviewed_body(rows, verdicts), {"X-Review-Token": server.token})
+    status, body = request(server, "POST", "/save", reviewed_body(rows, verdicts), save_headers(server))
     assert status == 200, body
     result = json.loads(body)
     saved = Path(result["saved"])
@@ -246,11 +253,11 @@ def test_server_saves_a_valid_review_atomically(server):
 def test_server_refuses_bad_saves(server, problem):
     rows = read_tsv(SAMPLE)
     verdicts = ["accepted"] * len(rows)
-    headers = {"X-Review-Token": server.token}
+    headers = save_headers(server)
     body = reviewed_body(rows, verdicts)
     expected = 400
     if problem == "token":
-        headers, expected = {"X-Review-Token": "guess"}, 403
+        headers, expected = {**headers, "X-Review-Token": "guess"}, 403
     elif problem == "host":
         headers["Host"], expected = "evil.example:80", 421
     elif problem == "reordered":
@@ -341,3 +348,151 @@ def test_server_resumes_from_an_earlier_save(tmp_path, capsys, monkeypatch):
     serve_review(tsv)
     out = capsys.readouterr().out
     assert "not resuming from" in out and "25 rows, but the TSV under review has 26" in out
+
+
+# --------------------------------------------------------------------------- versions: the latest save, no lost work
+def loaded(srv) -> dict:
+    """What a browser loading the page gets: the page's data (verdicts, edits, server settings)."""
+    status, body = request(srv, "GET", "/")
+    assert status == 200
+    return page_data(body.decode("utf-8"))
+
+
+def test_a_reload_after_a_save_shows_the_saved_verdicts(server):
+    first = loaded(server)
+    assert first["verdicts"] is None
+    rows = read_tsv(SAMPLE)
+    verdicts = ["accepted"] * 3 + ["unreviewed"] * (len(rows) - 3)
+    status, body = request(server, "POST", "/save", reviewed_body(rows, verdicts),
+                           save_headers(server, first["server"]["version"]))
+    assert status == 200, body
+    again = loaded(server)
+    assert again["verdicts"] == verdicts
+    assert again["server"]["version"] == json.loads(body)["version"] != first["server"]["version"]
+
+
+def test_two_windows_a_save_based_on_an_older_version_is_refused(server):
+    window_a, window_b = loaded(server), loaded(server)
+    rows = read_tsv(SAMPLE)
+    a_verdicts = ["accepted"] * len(rows)
+    b_verdicts = ["rejected"] * len(rows)
+    status, body = request(server, "POST", "/save", reviewed_body(rows, a_verdicts),
+                           save_headers(server, window_a["server"]["version"]))
+    assert status == 200, body
+    status, body = request(server, "POST", "/save", reviewed_body(rows, b_verdicts),
+                           save_headers(server, window_b["server"]["version"]))
+    assert status == 409
+    assert "saved by another window since you loaded; reload" in json.loads(body)["error"]
+    assert [r["verdict"] for r in read_tsv(server.save_path)] == a_verdicts  # A's work is intact
+    window_b = loaded(server)  # B reloads: it sees A's verdicts, and may now save over them
+    assert window_b["verdicts"] == a_verdicts
+    status, body = request(server, "POST", "/save", reviewed_body(rows, b_verdicts),
+                           save_headers(server, window_b["server"]["version"]))
+    assert status == 200, body
+    assert [r["verdict"] for r in read_tsv(server.save_path)] == b_verdicts
+
+
+def test_a_save_by_another_process_counts_as_a_newer_version(server):
+    version = loaded(server)["server"]["version"]
+    rows = read_tsv(SAMPLE)
+    write_reviewed_tsv(rows, ["rejected"] * len(rows), server.save_path)  # e.g. a second `align review`
+    status, body = request(server, "POST", "/save", reviewed_body(rows, ["accepted"] * len(rows)),
+                           save_headers(server, version))
+    assert status == 409, body
+    assert [r["verdict"] for r in read_tsv(server.save_path)] == ["rejected"] * len(rows)
+    assert loaded(server)["verdicts"] == ["rejected"] * len(rows)
+
+
+def test_a_save_without_a_version_is_refused(server):
+    rows = read_tsv(SAMPLE)
+    status, body = request(server, "POST", "/save", reviewed_body(rows, ["accepted"] * len(rows)),
+                           {"X-Review-Token": server.token})
+    assert status == 428 and "reload" in json.loads(body)["error"]
+    assert not server.save_path.exists()
+
+
+# --------------------------------------------------------------------------- hostile or malformed requests: a 4xx
+def raw_request(srv, data: bytes) -> bytes:
+    """Send raw bytes, return the whole answer (b"" if the server dropped the connection)."""
+    import socket
+
+    with socket.create_connection(("127.0.0.1", srv.server_address[1]), timeout=10) as sock:
+        sock.sendall(data)
+        sock.shutdown(socket.SHUT_WR)
+        chunks = []
+        while chunk := sock.recv(65536):
+            chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def post_head(srv, *headers: bytes, length: bytes = b"5") -> bytes:
+    port = str(srv.server_address[1]).encode()
+    lines = [b"POST /save HTTP/1.1", b"Host: 127.0.0.1:" + port, b"Content-Length: " + length, *headers]
+    return b"\r\n".join(lines) + b"\r\n\r\nhello"
+
+
+@pytest.mark.parametrize("case", ["utf8 token", "latin1 token", "token with NUL", "bad length", "negative length",
+                                  "huge length", "bad version", "garbage request line", "non-ascii path"])
+def test_malformed_requests_get_a_4xx_not_a_traceback(server, capfd, case):
+    token = server.token.encode()
+    version = server.version().encode()
+    data = {
+        "utf8 token": post_head(server, "X-Review-Token: токен".encode("utf-8")),
+        "latin1 token": post_head(server, b"X-Review-Token: \xe9t\xe9"),
+        "token with NUL": post_head(server, b"X-Review-Token: " + token[:4] + b"\x00"),
+        "bad length": post_head(server, b"X-Review-Token: " + token, b"X-Review-Version: " + version, length=b"five"),
+        "negative length": post_head(server, b"X-Review-Token: " + token, b"X-Review-Version: " + version,
+                                     length=b"-5"),
+        "huge length": post_head(server, b"X-Review-Token: " + token, b"X-Review-Version: " + version,
+                                 length=b"9" * 40),
+        "bad version": post_head(server, b"X-Review-Token: " + token, "X-Review-Version: версия".encode("utf-8")),
+        "garbage request line": b"\xff\xfe GARBAGE\r\n\r\n",
+        "non-ascii path": b"GET /\xd0\xbf\xff HTTP/1.1\r\nHost: 127.0.0.1:" + str(server.server_address[1]).encode()
+                          + b"\r\n\r\n",
+    }[case]
+    answer = raw_request(server, data)
+    if answer.startswith(b"HTTP/"):
+        status = int(answer.split(b" ", 2)[1])
+    else:  # a request line that is not HTTP/1.x is answered the HTTP/0.9 way: a page, no status line
+        found = re.search(rb"Error code: (\d+)", answer)
+        status = int(found.group(1)) if found else 0
+    assert 400 <= status < 500, answer[:200]
+    assert "Traceback" not in capfd.readouterr().err
+    assert not server.save_path.exists()
+
+
+@pytest.mark.parametrize("port", ["99999", "-1", "65536"])
+def test_cli_review_bad_port_is_a_usage_error(port):
+    done = subprocess.run([sys.executable, "-m", "align", "review", str(SAMPLE), "--port", port],
+                          capture_output=True, text=True, timeout=60, cwd=REPO)
+    assert done.returncode == UsageError.exit_code, done.stderr
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith("align: error: ") and "port" in done.stderr
+
+
+def test_cli_review_port_in_use_is_one_line(tmp_path):
+    import socket
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        done = subprocess.run([sys.executable, "-m", "align", "review", str(SAMPLE), "--port",
+                               str(taken.getsockname()[1])], capture_output=True, text=True, timeout=60, cwd=REPO)
+    assert done.returncode == UsageError.exit_code, done.stderr
+    assert done.stderr.count("\n") == 1 and "cannot listen on 127.0.0.1" in done.stderr
+
+
+def test_review_server_refuses_a_bad_port_number(tmp_path):
+    with pytest.raises(UsageError, match="port"):
+        ReviewServer(SAMPLE, 99999)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.one_of(st.binary(max_size=300), st.text(alphabet=HEADER + "\n\t01,-.enaiacptdsr\r", max_size=300)
+                      .map(lambda t: t.encode("utf-8"))))
+def test_review_tsv_reader_gives_rows_or_an_input_error(tmp_path, data):
+    from align.review.tsv import decode_tsv, parse_tsv
+
+    try:
+        parse_tsv(decode_tsv(data, "any.tsv"), "any.tsv")
+    except InputError as exc:
+        assert "\n" not in str(exc)

@@ -1,6 +1,7 @@
 """`align stats`: counts, score quantiles, histogram, per-document yield, the text report and the PNG."""
 from __future__ import annotations
 
+import re
 import struct
 import subprocess
 import sys
@@ -164,3 +165,86 @@ def test_cli_stats(tmp_path):
 ])
 def test_reason_name(reason, name):
     assert reason_name(reason) == name
+
+
+# --------------------------------------------------------------------------- bad input: one line, exit 3
+from hypothesis import HealthCheck, settings  # noqa: E402
+
+from align.review import COLUMNS  # noqa: E402
+from align.types import InputError  # noqa: E402
+
+HEADER = "\t".join(COLUMNS)
+ROW = "d1\tsentence\t1-1\t0\t0\tПривет.\tSalam.\t0.9000\t0.9\t0.2\t1.0\t\t1\t"
+
+
+def stats_cli(path: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "align", "stats", str(path)], capture_output=True, text=True,
+                          timeout=120, cwd=REPO)
+
+
+BAD_TSVS = {
+    "nan score": (ROW.replace("0.9000", "nan"), ":3: score 'nan' is not a finite number"),
+    "inf score": (ROW.replace("0.9000", "inf"), ":3: score 'inf' is not a finite number"),
+    "overflowing score": (ROW.replace("0.9000", "1e999"), ":3: score '1e999' is not a finite number"),
+    "-inf margin": (ROW.replace("\t0.2\t", "\t-inf\t"), ":3: margin '-inf' is not a finite number"),
+    "garbage score": (ROW.replace("0.9000", "0.9x"), ":3: score '0.9x' is not a number"),
+    "ragged row": ("\t".join(ROW.split("\t")[:9]), ":3: expected 14 tab-separated fields, found 9"),
+    "huge id": (ROW.replace("\t0\t0\t", "\t" + "9" * 5000 + "\t0\t"), ":3: ru_ids"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BAD_TSVS))
+def test_cli_stats_bad_rows_exit_3_with_file_and_line(tmp_path, case):
+    line, message = BAD_TSVS[case]
+    path = tmp_path / "bad.tsv"
+    path.write_text(f"{HEADER}\n{ROW}\n{line}\n", encoding="utf-8")
+    with pytest.raises(InputError, match=re.escape(message)):
+        read_tsv(path)
+    done = stats_cli(path)
+    assert done.returncode == 3, done.stderr
+    assert done.stderr.count("\n") == 1 and f"{path}{message}" in done.stderr, done.stderr
+
+
+def test_cli_stats_missing_columns_and_binary_exit_3(tmp_path):
+    missing = tmp_path / "missing.tsv"
+    missing.write_text("doc\tkind\tbead\tru\taz\tscore\nd\tsentence\t1-1\tА\tB\t0.5\n", encoding="utf-8")
+    binary = tmp_path / "binary.tsv"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00" * 20)
+    for path, message in ((missing, "missing column(s) ru_ids, az_ids"), (binary, "not UTF-8")):
+        done = stats_cli(path)
+        assert done.returncode == 3 and done.stderr.count("\n") == 1, done.stderr
+        assert str(path) in done.stderr and message in done.stderr, done.stderr
+
+
+def test_non_finite_scores_of_pairs_are_left_out_of_the_summary(rows):
+    pairs = [row_to_pair(r) for r in rows]
+    broken = [pairs[0].__class__(**{**pairs[0].__dict__, "score": float("nan")}), *pairs[1:]]
+    stats = compute_stats(broken)
+    assert stats["score"]["count"] == compute_stats(pairs)["score"]["count"] - 1
+    assert "score over" in format_stats(stats)
+
+
+CELLS = st.sampled_from(["", "0", "1", "0,1", "1-1", "0-1", "sentence", "title", "0.5", "nan", "inf", "-1e400",
+                         "9" * 30, "x", "Привет", "\r", "\ufeff", "1e5", "keep", "verdict", "accepted"])
+
+
+@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.one_of(
+    st.binary(max_size=200),
+    st.lists(st.lists(CELLS, min_size=12, max_size=16), max_size=5).map(
+        lambda rows: (HEADER + "\n" + "".join("\t".join(r) + "\n" for r in rows)).encode("utf-8")),
+    st.lists(st.sampled_from([ROW, ROW.replace("0.9000", ""), ROW.replace("\t0\t0\t", "\t0\t\t"),
+                              ROW.replace("1-1", "1-0")]), max_size=6).map(
+        lambda rows: (HEADER + "\n" + "\n".join(rows)).encode("utf-8")),
+))
+def test_stats_reader_gives_a_result_or_an_input_error(tmp_path, data):
+    path = tmp_path / "any.tsv"
+    path.write_bytes(data)
+    try:
+        rows = read_tsv(path)
+    except InputError as exc:
+        assert "\n" not in str(exc)
+        return
+    stats = compute_stats(rows)
+    assert stats["rows"] == len(rows)
+    format_stats(stats)

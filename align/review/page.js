@@ -476,14 +476,23 @@
     setTimeout(function () { URL.revokeObjectURL(url); }, 60000);
     message('Exported ' + DATA.export_name + ' (' + plural(rows.length, 'row') + ').', 'ok');
   }
+  // Each save carries the version of the saved review this page was loaded at (or last saved);
+  // the server refuses it (409) when another window or process has saved since.
   function saveToServer() {
     message('Saving…');
     fetch(DATA.server.save, {
       method: 'POST', body: reviewedTsv(),
-      headers: { 'Content-Type': 'text/tab-separated-values; charset=utf-8', 'X-Review-Token': DATA.server.token }
+      headers: { 'Content-Type': 'text/tab-separated-values; charset=utf-8', 'X-Review-Token': DATA.server.token,
+                 'X-Review-Version': DATA.server.version || '' }
     }).then(function (resp) {
       return resp.json().then(function (out) {
+        if (resp.status === 409) {
+          message('Not saved: ' + out.error + '. (Export first to keep this window’s changes.)', 'error');
+          return;
+        }
         if (!resp.ok) throw new Error(out.error || resp.statusText);
+        DATA.server.version = out.version;
+        try { localStorage.removeItem(STORE_KEY); } catch (err) { /* nothing kept, nothing to drop */ }
         message('Saved ' + plural(out.rows, 'row') + ' to ' + out.saved + '.', 'ok');
       });
     }).catch(function (err) {

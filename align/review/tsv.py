@@ -6,6 +6,7 @@ so that a file read and written back is unchanged except for what the reviewer c
 """
 from __future__ import annotations
 
+import math
 import re
 from pathlib import Path
 from typing import Mapping, Sequence
@@ -22,8 +23,8 @@ TEXT_COLUMNS: tuple[str, ...] = ("ru", "az")
 # Columns a reviewer never changes: a reviewed file must agree with its input on all of them.
 FIXED_COLUMNS: tuple[str, ...] = tuple(c for c in COLUMNS if c not in TEXT_COLUMNS)
 
-_IDS = re.compile(r"\d+(,\d+)*")
-_BEAD = re.compile(r"\d+-\d+")
+_IDS = re.compile(r"\d{1,9}(,\d{1,9})*")  # ids are positions: at most 9 digits
+_BEAD = re.compile(r"\d{1,6}-\d{1,6}")
 _NUMERIC = ("score", "similarity", "margin", "length_ratio")
 
 
@@ -104,9 +105,11 @@ def check_row(row: Mapping[str, str], where: str) -> None:
     for column in _NUMERIC:
         if row[column]:
             try:
-                float(row[column])
+                value = float(row[column])
             except ValueError:
                 raise InputError(f"{where}: {column} {row[column]!r} is not a number") from None
+            if not math.isfinite(value):
+                raise InputError(f"{where}: {column} {row[column]!r} is not a finite number")
     if row["keep"] not in ("0", "1"):
         raise InputError(f"{where}: keep {row['keep']!r} is not 1 or 0")
     if VERDICT in row and row[VERDICT] not in VERDICTS + ("",):
