@@ -63,6 +63,8 @@ class Settings:
     number_match: float = 0.2  # reward per number written on both sides of a bead …
     number_miss: float = 0.1  # … and cost per number on one side only (needs the texts)
     number_min_digits: int = 2  # shorter numbers are often spelled out on one side
+    share_weight: float = 0.0  # cost per merged unit that does not carry its share of the bead (see dp) …
+    share_level: float = 0.3  # … below this share
     embed_blocks: int = 0  # embed concatenations of 2 … this many units per side for real (0: derive all)
     embedded_weight: float = 1.0  # share of a bead's cosine from embedded concatenations (the rest derived)
     reevaluate: str = "split"  # "split": undo merges of confident 1-1 pairs; "off"
@@ -346,6 +348,7 @@ def prepare(ru, az, s: Settings, ru_paragraphs=None, az_paragraphs=None, ru_len=
         diagonal_penalty=s.diagonal_penalty if has_len else 0.0, diagonal_level=s.diagonal_level,
         embedded_weight=s.embedded_weight if use_embedded else 0.0,
         number_match=s.number_match, number_miss=s.number_miss,
+        share_weight=s.share_weight, share_level=s.share_level, cosine_floor=levels["cosine_floor"],
         extra={"hub_k": max(1, min(s.shape_hub_k, n, m))},
     )
     return Document(inputs, scoring, s, levels, ru, az)
@@ -414,12 +417,13 @@ def margin_levels(S: np.ndarray, start: np.ndarray, m: int, ru_hub: np.ndarray, 
     rows, best_cols = mutual_best(S, start, m)
     top_vals = S[rows, best_cols - start[rows]] - 0.5 * (ru_hub[rows] + az_hub[best_cols])
     floor = float(np.median(margins[valid])) if valid.any() else -0.1
+    cosine_floor = float(np.median(S[sample][valid])) if valid.any() else 0.0
     top = float(np.median(top_vals)) if len(top_vals) else 0.0
     fallback = calibration or {}
     if len(top_vals) < 3 or top - floor < 0.02 or valid.sum() < 9:
         floor = fallback.get("margin_floor", floor if valid.sum() >= 9 else -0.1)
         top = fallback.get("margin_top", max(top, floor + 0.05))
-    return {"floor": floor, "top": top, "mutual_best": int(len(top_vals))}
+    return {"floor": floor, "top": top, "mutual_best": int(len(top_vals)), "cosine_floor": cosine_floor}
 
 
 def cosine_levels(ru: np.ndarray, az: np.ndarray, exact_cells: int = 4_000_000, sample: int = 1000,

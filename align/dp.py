@@ -63,12 +63,16 @@ class Scoring:
     embedded_weight: float = 0.0  # share of the embedded-concatenation cosine (`Inputs.E`) in a bead's cosine
     number_match: float = 0.0  # reward per number found on both sides of a bead (`Inputs.N`) …
     number_miss: float = 0.0  # … and cost per number of the bead found on one side only
+    share_weight: float = 0.0  # cost per unit of a merge whose own share of the bead is below `share_level` …
+    share_level: float = 0.0  # … share = (its cosine with the other side − `cosine_floor`) / (bead's − floor)
+    cosine_floor: float = 0.0  # the cosine of a typical unrelated pair (the document's median band cosine)
     extra: dict = field(default_factory=dict)
 
     def params(self) -> np.ndarray:
         return np.array([self.floor, self.scale, self.tau, float(self.use_hubs), self.length_weight,
                          self.length_centre, self.length_slack, self.paragraph_penalty, self.diagonal_penalty,
-                         self.diagonal_level, self.embedded_weight, self.number_match, self.number_miss],
+                         self.diagonal_level, self.embedded_weight, self.number_match, self.number_miss,
+                         self.share_weight, self.share_level, self.cosine_floor],
                         dtype=np.float64)
 
 
@@ -564,7 +568,38 @@ def _bead_score(S, start, ru_w, az_w, ru_tab, az_tab, ru_th, az_th, t, i0, i1, j
         score -= P[7] * (ru_tab[i0, a, 3] + az_tab[j0, b, 3])
     if P[8] > 0.0 and a == b and a > 1:
         score -= P[8] * _diagonal_fit(ru_tab, az_tab, i0, j0, a, P[5], P[9])
+    if P[13] > 0.0 and a + b > 2:
+        score -= P[13] * _share_shortfall(S, start, ru_w, az_w, ru_tab, az_tab, i0, i1, j0, j1, cos, P[14], P[15])
     return cos, margin, score
+
+
+@njit(cache=True, inline="always")
+def _share_shortfall(S, start, ru_w, az_w, ru_tab, az_tab, i0, i1, j0, j1, cos, level, floor):
+    """How far the units of a merge's multi-unit sides fall short of carrying their share of the
+    meaning: Σ over those units of max(0, level − share), share = (cosine of the unit with the other
+    side's summed vector − floor) / (the bead's cosine − floor). A true merge's parts each carry a
+    good part (≈ 0.7 for two equal halves); a one-sided sentence glued onto a pair carries ≈ 0."""
+    width = S.shape[1]
+    span = max(cos - floor, 1e-3)
+    total = 0.0
+    if i1 - i0 > 1:
+        inv = az_tab[j0, j1 - j0, 0]
+        for r in range(i0, i1):
+            base = start[r]
+            own = 0.0
+            for c in range(j0, j1):
+                k = c - base
+                own += az_w[c] * (S[r, k] if 0 <= k < width else OUTSIDE)
+            total += max(0.0, level - (own * inv - floor) / span)
+    if j1 - j0 > 1:
+        inv = ru_tab[i0, i1 - i0, 0]
+        for c in range(j0, j1):
+            own = 0.0
+            for r in range(i0, i1):
+                k = c - start[r]
+                own += ru_w[r] * (S[r, k] if 0 <= k < width else OUTSIDE)
+            total += max(0.0, level - (own * inv - floor) / span)
+    return total
 
 
 @njit(cache=True, inline="always")
