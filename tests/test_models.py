@@ -370,9 +370,12 @@ def test_hub_name_offline_fails_fast(models_env):
 
 
 def test_hub_name_online_is_passed_through(models_env, monkeypatch):
+    probed = []
+    monkeypatch.setattr("align.models.check_hub_reachable", probed.append)  # no network here
     assert resolve_model("intfloat/multilingual-e5-base", online=True) == "intfloat/multilingual-e5-base"
     monkeypatch.setenv("ALIGN_ONLINE", "1")
     assert resolve_model("intfloat/multilingual-e5-base") == "intfloat/multilingual-e5-base"
+    assert probed == ["intfloat/multilingual-e5-base"] * 2
 
 
 def test_list_models_before_and_after_build(models_env, built_model, monkeypatch):
