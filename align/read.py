@@ -251,7 +251,7 @@ def _mostly_utf8(data: bytes, path: Path | str, warnings: list[str]) -> tuple[st
         how.append(f"{recovered} decoded as {codepage} (a pasted passage)")
     if bad - recovered:
         how.append(f"{bad - recovered} replaced by U+FFFD")
-    warnings.append(f"{path}: {bad} byte{'s' if bad > 1 else ''} ({share}) are not UTF-8; "
+    warnings.append(f"{path}: {bad} byte{'s are' if bad > 1 else ' is'} ({share}) not UTF-8; "
                     f"read as UTF-8 with {' and '.join(how)}")
     encoding = f"utf-8 ({bad} bad byte{'s' if bad > 1 else ''}" + (f", partly {codepage})" if recovered else " replaced)")
     return "".join(parts), encoding
@@ -303,16 +303,19 @@ def _sloppy_table(codepage: str) -> dict[str, int]:
 
 _SLOPPY = {cp: _sloppy_table(cp) for cp in _MOJIBAKE_CODEPAGES}
 _SLOPPY_RUN = {cp: re.compile("[" + re.escape("".join(table)) + "]{2,}") for cp, table in _SLOPPY.items()}
-# What mojibake of a UTF-8 lead byte followed by a continuation byte looks like, per code page —
-# left in the text after a repair, it means letters were lost (e.g. "Р" + U+FFFD for "И").
-_MOJIBAKE_LEAD = {"cp1251": "РСТ", "koi8-r": "пя", "cp1252": "ÃÄÅÉÐÑ"}
+# The characters a UTF-8 lead byte becomes in each code page: one of them before U+FFFD or a C1
+# control, left in the text after a repair, means letters were lost (e.g. "Р" + U+FFFD for "И").
+_MOJIBAKE_LEAD = {
+    cp: re.compile("[" + re.escape("".join(ch for ch, b in table.items() if 0xC2 <= b <= 0xF4)) + "](?=[\ufffd\x80-\x9f])")
+    for cp, table in _SLOPPY.items()
+}
 
 
 def _repair_mojibake(text: str, path: Path | str, warnings: list[str]) -> str:
     """Undo UTF-8-read-as-a-code-page mojibake: each run of at least two non-ASCII characters of
-    the code page whose bytes are valid UTF-8 (never so for real cp1251/KOI8-R/cp1252 words, nearly)
-    is replaced by that decoding, when such runs hold at least 4 characters in all. Appends a
-    warning; raises :class:`InputError` when the repaired text still holds many mojibake lead
+    the code page whose bytes are valid UTF-8 is replaced by that decoding, when such runs hold at
+    least half of the text's non-ASCII characters (a few real words are such runs too: "её" in
+    KOI8-R is C5 A3, valid UTF-8; mojibake is nearly all of them). Appends a warning; raises :class:`InputError` when the repaired text still holds many mojibake lead
     characters (letters lost: their bytes had no character in the code page)."""
     best, best_fixes, best_chars = "", [], 0
     for codepage in _MOJIBAKE_CODEPAGES:
@@ -327,17 +330,15 @@ def _repair_mojibake(text: str, path: Path | str, warnings: list[str]) -> str:
             chars += len(run)
         if chars > best_chars:
             best, best_fixes, best_chars = codepage, fixes, chars
-    if best_chars < 4:
+    non_ascii = sum(1 for ch in text if ch > "\x7f")
+    if best_chars < 4 or best_chars < 0.5 * non_ascii:  # real words: "её" and "ещё" in KOI8-R are valid UTF-8
         return text
     parts, last = [], 0
     for start, end, fixed in best_fixes:
         parts += [text[last:start], fixed]
         last = end
     repaired = "".join(parts) + text[last:]
-    leads = _MOJIBAKE_LEAD[best]
-    # A lead letter glued to a non-letter or to U+FFFD, or alone between letters of the repaired
-    # text, is what mojibake that lost bytes leaves behind.
-    left = len(re.findall(f"[{leads}](?=[\ufffd\x80-\x9f?])", repaired))
+    left = len(_MOJIBAKE_LEAD[best].findall(repaired))
     if left:
         raise InputError(
             f"{path}: the text is mojibake (UTF-8 read as {best} and saved again) and {left} "

@@ -66,7 +66,7 @@ def test_utf8_with_one_pasted_legacy_sentence_stays_utf8_and_the_sentence_is_rea
     assert len(warnings) == 1
     message = warnings[0]
     assert message.startswith("ru.txt: ") and "\n" not in message
-    assert f"{bad} bytes" in message and "not UTF-8" in message and encoding in message
+    assert f"{bad} bytes are" in message and "not UTF-8" in message and encoding in message
     assert f"({100 * bad / len(data):.1f} %)" in message
 
 
@@ -210,3 +210,17 @@ def test_irreparable_mojibake_is_a_one_line_cli_error_exit_3(tmp_path, monkeypat
     assert exit_info.value.code == InputError.exit_code
     lines = [line for line in err.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("align: error: ") and "mojibake" in lines[0]
+
+
+def test_real_russian_with_words_whose_koi8_bytes_are_valid_utf8_is_left_alone():
+    """"её", "ещё" in KOI8-R are C5 A3, D3 DD A3 …: two-letter runs that happen to be valid UTF-8."""
+    text = RU_ARTICLE + "Её ждали давно, и всё же она пришла неожиданно: её ещё никто не видел.\n" * 3
+    assert decode_with_warnings(text.encode("utf-8"), "ru.txt") == (text, "utf-8", [])
+
+
+def test_azerbaijani_mojibake_that_lost_letters_is_refused():
+    """"Ə" is C6 8F in UTF-8 and 0x8F has no cp1252 character: such mojibake lost every "Ə"."""
+    text = AZ_ARTICLE + "Əməkdaşlıq haqqında Ədliyyə Nazirliyi də məlumat verib.\n"
+    bad = text.encode("utf-8").decode("cp1252", errors="replace")
+    with pytest.raises(InputError, match="mojibake .*cp1252.* cannot be recovered"):
+        decode_with_warnings(bad.encode("utf-8"), "az.txt")
