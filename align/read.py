@@ -251,7 +251,7 @@ def _mostly_utf8(data: bytes, path: Path | str, warnings: list[str]) -> tuple[st
         how.append(f"{recovered} decoded as {codepage} (a pasted passage)")
     if bad - recovered:
         how.append(f"{bad - recovered} replaced by U+FFFD")
-    warnings.append(f"{path}: {bad} byte{'s are' if bad > 1 else ' is'} ({share}) not UTF-8; "
+    warnings.append(f"{path}: {bad} byte{'s' if bad > 1 else ''} ({share}) {'are' if bad > 1 else 'is'} not UTF-8; "
                     f"read as UTF-8 with {' and '.join(how)}")
     encoding = f"utf-8 ({bad} bad byte{'s' if bad > 1 else ''}" + (f", partly {codepage})" if recovered else " replaced)")
     return "".join(parts), encoding
