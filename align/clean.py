@@ -553,6 +553,7 @@ def clean_page(page: RawPage, lang: str) -> Article:
         meta=state.meta,
         removed=tuple(sorted(state.removed, key=lambda r: r.line)),
         source=page.path,
+        warnings=page.warnings,
     )
 
 

@@ -51,9 +51,12 @@ def load_article(path: str | Path, lang: str, fmt: str = "auto") -> Article:
     return clean_page(read_page(path, fmt), lang)
 
 
-def load_segmented_units(path: str | Path) -> list[Unit]:
-    """Pre-segmented input: each line is one unit; ids are 0-based line numbers."""
+def load_segmented_units(path: str | Path, warnings: list[str] | None = None) -> list[Unit]:
+    """Pre-segmented input: each line is one unit; ids are 0-based line numbers. The reader's
+    warnings (bad bytes, repaired mojibake) go to ``warnings`` when given."""
     page = read_segmented(path)
+    if warnings is not None:
+        warnings += page.warnings
     return [Unit(id=b.line, kind="sentence", text=b.text, paragraph=0, index=b.line) for b in page.blocks]
 
 
@@ -96,6 +99,7 @@ def align_articles(
     warnings: list[str] = []
     ru_article = ru if isinstance(ru, Article) else load_article(ru, "ru", fmt)
     az_article = az if isinstance(az, Article) else load_article(az, "az", fmt)
+    warnings += [*ru_article.warnings, *az_article.warnings]
     ru_article, az_article = order_by_language(ru_article, az_article, warnings)
     doc = doc or document_name(ru_article.source)
     ru_units, az_units = segment_article(ru_article), segment_article(az_article)
@@ -117,7 +121,8 @@ def align_segmented(
     """
     started = time.perf_counter()
     doc = doc or document_name(ru_path)
-    ru_units, az_units = load_segmented_units(ru_path), load_segmented_units(az_path)
+    warnings: list[str] = []
+    ru_units, az_units = load_segmented_units(ru_path, warnings), load_segmented_units(az_path, warnings)
     ru_text, az_text = [u for u in ru_units if u.text], [u for u in az_units if u.text]
     links = align_units(ru_text, az_text, encoder)
     pairs = score_links(links, ru_units, az_units, doc, calibration_for(getattr(encoder, "name", None)))
@@ -128,7 +133,8 @@ def align_segmented(
         pairs = with_empty_lines(pairs, ru_empty, az_empty, lambda ru, az: Pair(
             doc, "sentence", ru, az, "", "", 0.0, flags=("unaligned-ru" if ru else "unaligned-az", "empty-line"),
             keep=False, reason="empty line"))
-    return Alignment(doc, ru_units, az_units, links, pairs, seconds=time.perf_counter() - started)
+    return Alignment(doc, ru_units, az_units, links, pairs, seconds=time.perf_counter() - started,
+                     warnings=warnings)
 
 
 def with_empty_lines(rows: Sequence, ru_empty: Sequence[int], az_empty: Sequence[int], make) -> list:

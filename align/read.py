@@ -67,7 +67,6 @@ _SPACES = re.compile(r"[\t\u00a0\u1680\u2000-\u200a\u202f\u205f\u3000 ]+")
 _INVISIBLE = re.compile(r"[\u00ad\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
 _CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f-\x84\x86-\x9f]")
 _CONTROL_BYTES = re.compile(rb"[\x00-\x08\x0e-\x1f\x7f]")
-_ASCII_OR_REPLACEMENT = re.compile(r"[\x00-\x7f\ufffd]+")
 
 
 # ── public API ─────────────────────────────────────────────────────────────────────────────────
@@ -82,7 +81,7 @@ def read_page(path: str | Path, fmt: str = "auto") -> RawPage:
     if fmt not in FORMATS:
         raise UsageError(f"unknown input format {fmt!r}: expected one of {', '.join(FORMATS)}")
     path = Path(path)
-    text, encoding = decode(read_bytes(path), path)
+    text, encoding, warnings = decode_with_warnings(read_bytes(path), path)
     if fmt == "auto":
         fmt = sniff_format(path, text)
     if fmt == "json":
@@ -96,7 +95,7 @@ def read_page(path: str | Path, fmt: str = "auto") -> RawPage:
         fmt = "text" if wrapped or fmt == "text" else "page"
     if not blocks:
         raise InputError(f"{path}: no text found in the {fmt} input")
-    return RawPage(path=str(path), blocks=tuple(blocks), encoding=encoding, format=fmt)
+    return RawPage(path=str(path), blocks=tuple(blocks), encoding=encoding, format=fmt, warnings=tuple(warnings))
 
 
 def read_segmented(path: str | Path) -> RawPage:
@@ -109,7 +108,7 @@ def read_segmented(path: str | Path) -> RawPage:
     final newline does not start another line. Raises :class:`InputError` when no line has text.
     """
     path = Path(path)
-    text, encoding = decode(read_bytes(path), path)
+    text, encoding, warnings = decode_with_warnings(read_bytes(path), path)
     text = re.sub(r"[\v\f\x85\u2028\u2029]", " ", text.replace("\r\n", "\n").replace("\r", "\n"))
     lines = normalize(text).split("\n")
     if lines and lines[-1] == "":
@@ -119,6 +118,7 @@ def read_segmented(path: str | Path) -> RawPage:
         blocks=tuple(Block(text=line, line=i) for i, line in enumerate(lines)),
         encoding=encoding,
         format="segmented",
+        warnings=tuple(warnings),
     )
 
 
@@ -154,28 +154,42 @@ def read_bytes(path: Path) -> bytes:
 
 
 def decode(data: bytes, path: Path | str = "<bytes>") -> tuple[str, str]:
-    """Decode ``data``, returning ``(text, encoding)``.
+    """Decode ``data``, returning ``(text, encoding)``; :func:`decode_with_warnings` also says what
+    was odd about it (bad bytes, repaired mojibake)."""
+    text, encoding, _ = decode_with_warnings(data, path)
+    return text, encoding
 
-    Order: a BOM (UTF-8/16/32); UTF-16 without BOM (alternating NULs); strict UTF-8; UTF-8 with a
-    few corrupt bytes (replaced by U+FFFD, never read as mojibake in a code page); otherwise the best
-    of charset-normalizer's guess, cp1251 and koi8-r — when one of those reads as Cyrillic, the most
+
+def decode_with_warnings(data: bytes, path: Path | str = "<bytes>") -> tuple[str, str, list[str]]:
+    """Decode ``data``, returning ``(text, encoding, warnings)``; each warning is one line naming
+    ``path``.
+
+    Order: a BOM (UTF-8/16/32); UTF-16 without BOM (alternating NULs); strict UTF-8; mostly UTF-8
+    (valid multi-byte characters outnumber the invalid bytes at least twofold): read as UTF-8, the
+    invalid bytes counted and warned about — a long run of them that reads as Russian in cp1251 or
+    KOI8-R (a pasted passage) is decoded so, the rest become U+FFFD; otherwise the best of
+    charset-normalizer's guess, cp1251 and koi8-r — when one of those reads as Cyrillic, the most
     plausible Russian (frequent letters, mostly lower case; cp1251 and koi8-r get a small head
-    start) wins, so short texts that fool the statistical guess are still read right. A stray NUL
-    byte is dropped like other control characters. Binary data (magic numbers, many control
-    characters or U+FFFD) raises :class:`InputError`.
+    start) wins, so short texts that fool the statistical guess are still read right. Then
+    mojibake (UTF-8 read in cp1251, KOI8-R or cp1252 and saved again: ``РЎРѕРѕР±С‰РµРЅРёРµ``) is
+    repaired, with a warning, when every such word decodes back; when letters were lost on the way
+    it raises :class:`InputError`. A stray NUL byte is dropped like other control characters.
+    Binary data (magic numbers, many control characters or U+FFFD) raises :class:`InputError`.
     """
     for magic, kind in _BINARY_MAGIC:
         if data.startswith(magic):
             raise InputError(f"{path}: binary file ({kind}), expected text")
-    text, encoding = _decode(data, path)
+    warnings: list[str] = []
+    text, encoding = _decode(data, path, warnings)
     if not _INVISIBLE.sub("", text).strip():
         raise InputError(f"{path}: file holds only whitespace or invisible characters")
     if _junk_ratio(text) > 0.05:
         raise InputError(f"{path}: binary or garbled file (too many control characters), expected text")
-    return text, encoding
+    text = _repair_mojibake(text, path, warnings)
+    return text, encoding, warnings
 
 
-def _decode(data: bytes, path: Path | str) -> tuple[str, str]:
+def _decode(data: bytes, path: Path | str, warnings: list[str]) -> tuple[str, str]:
     for bom, encoding in _BOMS:
         if data.startswith(bom):  # a few corrupt bytes become U+FFFD; many make it junk (see decode)
             return data[len(bom):].decode(encoding.replace("-sig", ""), errors="replace"), encoding
@@ -189,7 +203,7 @@ def _decode(data: bytes, path: Path | str) -> tuple[str, str]:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
-    mostly = _mostly_utf8(data)
+    mostly = _mostly_utf8(data, path, warnings)
     if mostly:
         return mostly
     candidates: dict[str, str] = {}
@@ -208,16 +222,131 @@ def _decode(data: bytes, path: Path | str) -> tuple[str, str]:
     raise InputError(f"{path}: cannot decode: not UTF-8 and no known encoding fits (binary file?)")
 
 
-def _mostly_utf8(data: bytes) -> tuple[str, str] | None:
-    """UTF-8 with a few corrupt bytes (a flipped byte, a cut last character): the text with each bad
-    sequence as U+FFFD — when valid multi-byte characters outnumber the bad sequences tenfold and
-    those are at most 1% of the text. Legacy code-page text is full of invalid sequences instead."""
-    text = data.decode("utf-8", errors="replace")
-    bad = text.count("\ufffd") - data.count("\ufffd".encode("utf-8"))
-    multibyte = len(text) - len(_ASCII_OR_REPLACEMENT.sub("", text))
-    if bad <= 0.01 * len(text) and multibyte >= 10 * bad:
-        return text, f"utf-8 ({bad} bad byte sequence{'s' if bad > 1 else ''} replaced)"
-    return None
+def _mostly_utf8(data: bytes, path: Path | str, warnings: list[str]) -> tuple[str, str] | None:
+    """UTF-8 with some bytes that are not (a flipped byte, a cut last character, a sentence pasted
+    from a cp1251 or KOI8-R file): when valid multi-byte characters outnumber the invalid bytes at
+    least twofold — legacy code-page text is nearly all invalid bytes instead. Runs of invalid
+    bytes that read as Russian in a code page are decoded in it (see :func:`_legacy_runs`); the
+    others become U+FFFD. Appends one warning with the count."""
+    text = data.decode("utf-8", errors="surrogateescape")  # each invalid byte → U+DC80..U+DCFF
+    bad = len(_ESCAPED.findall(text))
+    multibyte = sum(1 for ch in text if ch > "\x7f" and not "\udc80" <= ch <= "\udcff")
+    if not bad or multibyte < 2 * bad:
+        return None
+    runs = list(_ESCAPED_RUN.finditer(text))
+    codepage, decoded = _legacy_runs([m.group().encode("utf-8", "surrogateescape") for m in runs])
+    parts, last, recovered = [], 0, 0
+    for match, fixed in zip(runs, decoded):
+        parts.append(text[last:match.start()])
+        if fixed is None:
+            parts.append(_ESCAPED.sub("\ufffd", match.group()))
+        else:
+            parts.append(fixed)
+            recovered += len(_ESCAPED.findall(match.group()))
+        last = match.end()
+    parts.append(text[last:])
+    share = f"{100 * bad / len(data):.1f} %" if bad >= 0.001 * len(data) else "<0.1 %"
+    how = []
+    if recovered:
+        how.append(f"{recovered} decoded as {codepage} (a pasted passage)")
+    if bad - recovered:
+        how.append(f"{bad - recovered} replaced by U+FFFD")
+    warnings.append(f"{path}: {bad} byte{'s' if bad > 1 else ''} ({share}) {'are' if bad > 1 else 'is'} not UTF-8; "
+                    f"read as UTF-8 with {' and '.join(how)}")
+    encoding = f"utf-8 ({bad} bad byte{'s' if bad > 1 else ''}" + (f", partly {codepage})" if recovered else " replaced)")
+    return "".join(parts), encoding
+
+
+_ESCAPED = re.compile("[\udc80-\udcff]")
+# A maximal run of invalid bytes, ASCII allowed between them (a pasted sentence has spaces).
+_ESCAPED_RUN = re.compile("[\udc80-\udcff](?:[\x00-\x7f]*[\udc80-\udcff])*")
+
+
+def _legacy_runs(runs: list[bytes]) -> tuple[str, list[str | None]]:
+    """Which runs of invalid UTF-8 bytes are a pasted cp1251/KOI8-R passage: the runs of at least
+    4 invalid bytes, 8 in all, that decode to Cyrillic words in one code page reading as Russian
+    (:func:`russian_plausibility` at least 2.5; cp1251 and KOI8-R told apart by it). Returns the
+    code page and, per run, its text or None (replace it)."""
+    long_runs = [i for i, run in enumerate(runs) if sum(b >= 0x80 for b in run) >= 4]
+    if sum(sum(b >= 0x80 for b in runs[i]) for i in long_runs) < 8:
+        return "", [None] * len(runs)
+    best, best_score, best_texts = "", 0.0, {}
+    for codepage in _LEGACY_CYRILLIC:
+        texts = {i: runs[i].decode(codepage, errors="replace") for i in long_runs}
+        joined = " ".join(texts.values())
+        if "\ufffd" in joined or _cyrillic_share(joined) < 0.9:
+            continue
+        score = russian_plausibility(joined) + _CODE_PAGE_PRIOR.get(codepage, 0.0)
+        if score > best_score:
+            best, best_score, best_texts = codepage, score, texts
+    if best_score < 2.5:
+        return "", [None] * len(runs)
+    return best, [best_texts.get(i) for i in range(len(runs))]
+
+
+# ── mojibake ─────────────────────────────────────────────────────────────────────────────────
+
+# UTF-8 bytes read in one of these code pages and saved again. "Sloppy" tables: a byte the code
+# page leaves undefined (0x98 in cp1251) maps to the C1 control of the same value, as many tools do.
+_MOJIBAKE_CODEPAGES = ("cp1251", "koi8-r", "cp1252")
+
+
+def _sloppy_table(codepage: str) -> dict[str, int]:
+    table = {}
+    for byte in range(0x80, 0x100):
+        try:
+            table[bytes([byte]).decode(codepage)] = byte
+        except UnicodeDecodeError:
+            table[chr(byte)] = byte
+    return table
+
+
+_SLOPPY = {cp: _sloppy_table(cp) for cp in _MOJIBAKE_CODEPAGES}
+_SLOPPY_RUN = {cp: re.compile("[" + re.escape("".join(table)) + "]{2,}") for cp, table in _SLOPPY.items()}
+# The characters a UTF-8 lead byte becomes in each code page: one of them before U+FFFD or a C1
+# control, left in the text after a repair, means letters were lost (e.g. "Р" + U+FFFD for "И").
+_MOJIBAKE_LEAD = {
+    cp: re.compile("[" + re.escape("".join(ch for ch, b in table.items() if 0xC2 <= b <= 0xF4)) + "](?=[\ufffd\x80-\x9f])")
+    for cp, table in _SLOPPY.items()
+}
+
+
+def _repair_mojibake(text: str, path: Path | str, warnings: list[str]) -> str:
+    """Undo UTF-8-read-as-a-code-page mojibake: each run of at least two non-ASCII characters of
+    the code page whose bytes are valid UTF-8 is replaced by that decoding, when such runs hold at
+    least half of the text's non-ASCII characters (a few real words are such runs too: "её" in
+    KOI8-R is C5 A3, valid UTF-8; mojibake is nearly all of them). Appends a warning; raises :class:`InputError` when the repaired text still holds many mojibake lead
+    characters (letters lost: their bytes had no character in the code page)."""
+    best, best_fixes, best_chars = "", [], 0
+    for codepage in _MOJIBAKE_CODEPAGES:
+        table, fixes, chars = _SLOPPY[codepage], [], 0
+        for match in _SLOPPY_RUN[codepage].finditer(text):
+            run = match.group()
+            try:
+                fixed = bytes(table[ch] for ch in run).decode("utf-8")
+            except UnicodeDecodeError:
+                continue
+            fixes.append((match.start(), match.end(), fixed))
+            chars += len(run)
+        if chars > best_chars:
+            best, best_fixes, best_chars = codepage, fixes, chars
+    non_ascii = sum(1 for ch in text if ch > "\x7f")
+    if best_chars < 4 or best_chars < 0.5 * non_ascii:  # real words: "её" and "ещё" in KOI8-R are valid UTF-8
+        return text
+    parts, last = [], 0
+    for start, end, fixed in best_fixes:
+        parts += [text[last:start], fixed]
+        last = end
+    repaired = "".join(parts) + text[last:]
+    left = len(_MOJIBAKE_LEAD[best].findall(repaired))
+    if left:
+        raise InputError(
+            f"{path}: the text is mojibake (UTF-8 read as {best} and saved again) and {left} "
+            f"letter{'s' if left > 1 else ''} cannot be recovered; re-save the file from the original"
+        )
+    warnings.append(f"{path}: the text is mojibake (UTF-8 read as {best} and saved again): repaired "
+                    f"{len(best_fixes)} word{'s' if len(best_fixes) > 1 else ''}")
+    return repaired
 
 
 def _charset_normalizer_guess(data: bytes) -> str | None:

@@ -59,6 +59,7 @@ class RawPage:
     blocks: tuple[Block, ...]
     encoding: str
     format: Literal["page", "text", "html", "json", "segmented"]
+    warnings: tuple[str, ...] = ()  # one line each, naming the file: bad bytes, repaired mojibake
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,7 @@ class Article:
     meta: dict = field(default_factory=dict, compare=False, hash=False)
     removed: tuple[Removed, ...] = ()
     source: str = ""
+    warnings: tuple[str, ...] = field(default=(), compare=False)  # the reader's, e.g. bad bytes
 
 
 @dataclass(frozen=True)
