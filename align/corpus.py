@@ -838,8 +838,15 @@ def finish_corpus(result: PairingResult, jobs: Sequence[Job], todo: Sequence[Job
     except OSError as exc:
         staged.discard()
         raise OutputError(f"cannot write into {out}: {exc.strerror or exc}") from exc
-    tally, failures = assemble([j for j in jobs if j.doc not in lost], out / ".work", out, filters,
-                               detector=detector, staged=staged)
+    try:
+        tally, failures = assemble([j for j in jobs if j.doc not in lost], out / ".work", out, filters,
+                                   detector=detector, staged=staged)
+    except sqlite3.OperationalError as exc:  # the duplicates table could not be created: a full disk
+        staged.discard()
+        raise OutputError(f"cannot write into {out / '.work'}: {exc}") from exc
+    except BaseException:
+        staged.discard()
+        raise
     failures += [{"doc": j.doc, "ru": j.ru, "az": j.az, "error": lost[j.doc], "worker_died": True}
                  for j in jobs if j.doc in lost]
     timing["assemble_seconds"] = time.perf_counter() - t0
