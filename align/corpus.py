@@ -558,7 +558,12 @@ def _bounded(pools: list, new_pool: Callable[[], object], calls: Sequence[tuple]
             while queue or pending:
                 while queue and len(pending) < limit:
                     index, call = queue.popleft()
-                    pending[pools[0].submit(*call)] = (index, call)
+                    try:
+                        future = pools[0].submit(*call)
+                    except BrokenProcessPool:  # the pool broke since the last wait: the call is not lost
+                        queue.appendleft((index, call))
+                        raise
+                    pending[future] = (index, call)
                 finished, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in finished:
                     result = future.result()
@@ -600,7 +605,12 @@ def run_jobs(pool, new_pool: Callable[[], object], jobs: Sequence[Job], call: Ca
             while source or pending:
                 while source and len(pending) < cap:
                     job = source.popleft()
-                    pending[pool.submit(*call(job))] = job
+                    try:
+                        future = pool.submit(*call(job))
+                    except BrokenProcessPool:  # the pool broke since the last wait: the job is not lost
+                        source.appendleft(job)
+                        raise
+                    pending[future] = job
                 finished, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in finished:
                     summary = future.result()
