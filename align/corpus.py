@@ -30,6 +30,7 @@ import hashlib
 import json
 import os
 import signal
+import sqlite3
 import sys
 import time
 from collections import Counter
@@ -386,9 +387,9 @@ def assemble(jobs: Sequence[Job], work_dir: Path, out_dir: Path, filters: Filter
             tmx.write(tmx_foot)
         if own:
             staged.commit()
-    except OSError as exc:
+    except (OSError, sqlite3.OperationalError) as exc:  # sqlite: the duplicates table on a full disk
         staged.discard()
-        raise OutputError(f"cannot write into {out_dir}: {exc.strerror or exc}") from exc
+        raise OutputError(f"cannot write into {out_dir}: {getattr(exc, 'strerror', None) or exc}") from exc
     except BaseException:
         staged.discard()
         raise
@@ -543,19 +544,43 @@ def _make_pool(workers: int, factory: EncoderFactory, cache_dir: str | None, det
                                initializer=_init_worker, initargs=(factory, cache_dir, detector))
 
 
-def _bounded(pool, calls: Sequence[tuple], limit: int, on_done: Callable[[object], None]) -> None:
-    """Run ``pool.submit(*call)`` for every call with at most ``limit`` in flight."""
-    pending: set[Future] = set()
-    for call in calls:
-        pending.add(pool.submit(*call))
-        if len(pending) >= limit:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for f in done:
-                on_done(f.result())
-    while pending:
-        done, pending = wait(pending, return_when=FIRST_COMPLETED)
-        for f in done:
-            on_done(f.result())
+def _bounded(pools: list, new_pool: Callable[[], object], calls: Sequence[tuple], limit: int,
+             on_done: Callable[[object], None]) -> None:
+    """Run ``pools[0].submit(*call)`` for every call with at most ``limit`` in flight, surviving dying
+    workers: when a worker process dies (``BrokenProcessPool``), ``pools[0]`` is replaced by
+    ``new_pool()`` and the calls that were in flight are run again; a call in flight at
+    `WORKER_TRIES` + 1 deaths ends the run (`InputError`)."""
+    queue: deque = deque(calls)
+    deaths: Counter = Counter()
+    while queue:
+        pending: dict[Future, int] = {}
+        try:
+            while queue or pending:
+                while queue and len(pending) < limit:
+                    index, call = queue.popleft()
+                    try:
+                        future = pools[0].submit(*call)
+                    except BrokenProcessPool:  # the pool broke since the last wait: the call is not lost
+                        queue.appendleft((index, call))
+                        raise
+                    pending[future] = (index, call)
+                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in finished:
+                    result = future.result()
+                    del pending[future]
+                    on_done(result)
+        except BrokenProcessPool:
+            for index, call in sorted(pending.values(), key=lambda item: item[0]):
+                deaths[index] += 1
+                if deaths[index] > WORKER_TRIES:
+                    raise InputError(f"a worker died {deaths[index]} times while pairing the documents "
+                                     "(out of memory or killed)") from None
+                queue.appendleft((index, call))
+            queue = deque(sorted(queue, key=lambda item: item[0]))
+            _warn("a worker died while pairing the documents; its pages are read again")
+            with contextlib.suppress(Exception):
+                pools[0].shutdown(wait=False, cancel_futures=True)
+            pools[0] = new_pool()
 
 
 WORKER_TRIES = 2  # a document whose worker dies this many times (alone in the pool) is recorded as failed
@@ -580,7 +605,12 @@ def run_jobs(pool, new_pool: Callable[[], object], jobs: Sequence[Job], call: Ca
             while source or pending:
                 while source and len(pending) < cap:
                     job = source.popleft()
-                    pending[pool.submit(*call(job))] = job
+                    try:
+                        future = pool.submit(*call(job))
+                    except BrokenProcessPool:  # the pool broke since the last wait: the job is not lost
+                        source.appendleft(job)
+                        raise
+                    pending[future] = job
                 finished, _ = wait(pending, return_when=FIRST_COMPLETED)
                 for future in finished:
                     summary = future.result()
@@ -607,10 +637,10 @@ def _bar(total: int, desc: str, enabled: bool):
     return progress_bar(total, desc, enabled)
 
 
-def _pair_collections(pool, ru_paths, az_paths, settings: PairingSettings | None, workers: int,
-                      progress: bool, timing: dict) -> PairingResult:
+def _pair_collections(pools: list, new_pool: Callable[[], object], ru_paths, az_paths,
+                      settings: PairingSettings | None, workers: int, progress: bool, timing: dict) -> PairingResult:
     pages = [(str(p), "ru") for p in ru_paths] + [(str(p), "az") for p in az_paths]
-    calls = [(_features_job, chunk) for chunk in guided_chunks(pages, max(workers, 1))]
+    calls = list(enumerate((_features_job, chunk) for chunk in guided_chunks(pages, max(workers, 1))))
     features: list[DocFeatures] = []
     with _bar(len(pages), "pairing documents", progress) as bar:
         def done(result):
@@ -620,7 +650,7 @@ def _pair_collections(pool, ru_paths, az_paths, settings: PairingSettings | None
             timing["pairing_model_seconds"] += model_seconds
             bar.update(len(found))
 
-        _bounded(pool, calls, max(2, 2 * workers), done)
+        _bounded(pools, new_pool, calls, max(2, 2 * workers), done)
     return match_pages(features, ru_paths, az_paths, settings)
 
 
@@ -696,13 +726,18 @@ def run_corpus(
     timing = new_timing()
     with _exclusive(work_dir):
         _remove_stale_temporaries(work_dir)
-        pool = _make_pool(workers, factory, cache, det_name)
+
+        def new_pool():
+            return _make_pool(workers, factory, cache, det_name)
+
+        pools = [new_pool()]  # pools[0]: the current pool (replaced when a worker dies)
         try:
             # 1. document pairs
             result, jobs, todo = prepare_jobs(
                 out, ru_root, az_root, ru_paths, az_paths, pairs_tsv=pairs_tsv, pairing=pairing, level=level,
                 model_name=model_name, timing=timing,
-                pair=lambda: _pair_collections(pool, ru_paths, az_paths, pairing, workers, progress, timing))
+                pair=lambda: _pair_collections(pools, new_pool, ru_paths, az_paths, pairing, workers, progress,
+                                               timing))
 
             # 2. align every pair that has no finished work file yet
             t0 = time.perf_counter()
@@ -717,13 +752,10 @@ def run_corpus(
                 def call(job):
                     return (_align_job, job, level, str(work_file(work_dir, job)))
 
-                def new_pool():
-                    return _make_pool(workers, factory, cache, det_name)
-
-                pool, lost = run_jobs(pool, new_pool, todo, call, max(2, 2 * max(workers, 1)), done)
+                pools[0], lost = run_jobs(pools[0], new_pool, todo, call, max(2, 2 * max(workers, 1)), done)
             timing["align_seconds"] = time.perf_counter() - t0
         finally:
-            pool.shutdown(wait=True, cancel_futures=True)
+            pools[0].shutdown(wait=True, cancel_futures=True)
 
         # 3. filter and write
         return finish_corpus(result, jobs, todo, out, filters, detector, timing, started, workers=workers,
@@ -754,25 +786,34 @@ def prepare_jobs(out: Path, ru_root: Path, az_root: Path, ru_paths: Sequence[Pat
                  pair: Callable[[], PairingResult], timing: dict) -> tuple[PairingResult, list[Job], list[Job]]:
     """The document pairs, the jobs, and the jobs without a finished work file — for either engine.
 
-    The pairs come from ``pairs_tsv`` when given, else from an earlier run on the same inputs (files,
-    sizes, times), model and settings (OUT/pairs.tsv + OUT/.work/pairing.json), else from ``pair()``,
-    the engine's own pairing (timed into ``timing["pairing_seconds"]``). OUT/pairs.tsv is written
-    unless it is the given file itself."""
-    marker = out / ".work" / "pairing.json"  # "OUT/pairs.tsv is the pairing of these inputs"
-    if pairs_tsv is not None:
-        marker.unlink(missing_ok=True)
-        result = given_pairing(pairs_tsv, ru_root, az_root, ru_paths, az_paths)
-        if Path(pairs_tsv).resolve() != (out / "pairs.tsv").resolve():
-            write_pairing(result, out / "pairs.tsv", ru_root, az_root)
-    else:
-        fingerprint = _input_fingerprint(ru_paths, az_paths) + "|" + model_name + "|" + repr(pairing)
-        result = _cached_pairing(marker, fingerprint, out, ru_root, az_root, len(ru_paths), len(az_paths))
-        if result is None:
-            t0 = time.perf_counter()
-            result = pair()
-            timing["pairing_seconds"] = time.perf_counter() - t0
-            write_pairing(result, out / "pairs.tsv", ru_root, az_root)
-            _write_json_atomic(marker, {"fingerprint": fingerprint})
+    The pairs come from ``pairs_tsv`` when given, else from an earlier run on the same inputs (file
+    contents), model and settings (OUT/.work/pairs.tsv + OUT/.work/pairing.json), else from ``pair()``,
+    the engine's own pairing (timed into ``timing["pairing_seconds"]``). The pairing is written to
+    OUT/.work/pairs.tsv (and its unpaired side file); `finish_corpus` commits it as OUT/pairs.tsv with
+    the rest of the output set (unless the given file is OUT/pairs.tsv itself), so that a kill or a
+    full disk before the commit never leaves a new pairs.tsv beside an older corpus."""
+    marker = out / ".work" / "pairing.json"  # "OUT/.work/pairs.tsv is the pairing of these inputs"
+    pairs_copy = out / ".work" / "pairs.tsv"  # staged into OUT/pairs.tsv with the output set (finish_corpus)
+    try:
+        if pairs_tsv is not None:
+            marker.unlink(missing_ok=True)
+            result = given_pairing(pairs_tsv, ru_root, az_root, ru_paths, az_paths)
+            if Path(pairs_tsv).resolve() != (out / "pairs.tsv").resolve():
+                write_pairing(result, pairs_copy, ru_root, az_root)
+            else:
+                pairs_copy.unlink(missing_ok=True)
+                unpaired_path(pairs_copy).unlink(missing_ok=True)
+        else:
+            fingerprint = _input_fingerprint(ru_paths, az_paths) + "|" + model_name + "|" + repr(pairing)
+            result = _cached_pairing(marker, fingerprint, pairs_copy, ru_root, az_root, len(ru_paths), len(az_paths))
+            if result is None:
+                t0 = time.perf_counter()
+                result = pair()
+                timing["pairing_seconds"] = time.perf_counter() - t0
+                write_pairing(result, pairs_copy, ru_root, az_root)
+                _write_json_atomic(marker, {"fingerprint": fingerprint})
+    except OSError as exc:  # a full disk while writing the work folder's pairing
+        raise OutputError(f"cannot write into {out / '.work'}: {exc.strerror or exc}") from exc
     jobs = make_jobs([(p.ru, p.az, p.score) for p in result.pairs], ru_root, az_root, level, model_name)
     todo = unusable_work(out / ".work", jobs)
     return result, jobs, todo
@@ -799,8 +840,23 @@ def finish_corpus(result: PairingResult, jobs: Sequence[Job], todo: Sequence[Job
     from .write import StagedFiles
 
     staged = StagedFiles(out / ".work" / "commit.json")
-    tally, failures = assemble([j for j in jobs if j.doc not in lost], out / ".work", out, filters,
-                               detector=detector, staged=staged)
+    try:
+        for name in ("pairs.tsv", "pairs.unpaired.tsv"):
+            if (out / ".work" / name).exists():
+                with staged.open(out / name) as handle:
+                    handle.write((out / ".work" / name).read_text(encoding="utf-8"))
+    except OSError as exc:
+        staged.discard()
+        raise OutputError(f"cannot write into {out}: {exc.strerror or exc}") from exc
+    try:
+        tally, failures = assemble([j for j in jobs if j.doc not in lost], out / ".work", out, filters,
+                                   detector=detector, staged=staged)
+    except sqlite3.OperationalError as exc:  # the duplicates table could not be created: a full disk
+        staged.discard()
+        raise OutputError(f"cannot write into {out / '.work'}: {exc}") from exc
+    except BaseException:
+        staged.discard()
+        raise
     failures += [{"doc": j.doc, "ru": j.ru, "az": j.az, "error": lost[j.doc], "worker_died": True}
                  for j in jobs if j.doc in lost]
     timing["assemble_seconds"] = time.perf_counter() - t0
@@ -819,16 +875,16 @@ def finish_corpus(result: PairingResult, jobs: Sequence[Job], todo: Sequence[Job
     return report
 
 
-def _cached_pairing(marker: Path, fingerprint: str, out: Path, ru_root: Path, az_root: Path,
+def _cached_pairing(marker: Path, fingerprint: str, pairs_path: Path, ru_root: Path, az_root: Path,
                     n_ru: int, n_az: int) -> PairingResult | None:
-    """The pairing an earlier run of the same inputs wrote (pairs.tsv + side file), or None."""
+    """The pairing an earlier run of the same inputs wrote (``pairs_path`` + side file), or None."""
     from .documents import DocPair
 
     try:
         if json.loads(marker.read_text(encoding="utf-8")).get("fingerprint") != fingerprint:
             return None
-        listed = read_pairing(out / "pairs.tsv", ru_root, az_root)
-        lines = unpaired_path(out / "pairs.tsv").read_text(encoding="utf-8").splitlines()[1:]
+        listed = read_pairing(pairs_path, ru_root, az_root)
+        lines = unpaired_path(pairs_path).read_text(encoding="utf-8").splitlines()[1:]
     except (OSError, ValueError, InputError):
         return None
     unpaired = []

@@ -306,6 +306,8 @@ class EmbeddingCache:
         try:
             self._put_many(texts, vectors)
         except sqlite3.DatabaseError as exc:
+            if _is_full_disk(exc):  # the cache is fine, the disk is not: never move it aside for that
+                raise OutputError(f"cannot write the embedding cache {self.path}: {exc}") from None
             self._start_afresh(exc)
             self._put_many(texts, vectors)
 
@@ -349,6 +351,14 @@ class EmbeddingCache:
             rows.append((self._key(text), blob, len(vector), zlib.crc32(blob)))
         with self.db:
             self.db.executemany("INSERT OR REPLACE INTO vec2 (k, v, n, c) VALUES (?, ?, ?, ?)", rows)
+
+
+def _is_full_disk(exc: sqlite3.DatabaseError) -> bool:
+    """SQLITE_FULL, or an I/O error while writing (what a file-size limit or a full disk gives)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    if code is None:
+        return "disk is full" in str(exc) or "disk I/O error" in str(exc)
+    return (code & 0xFF) == sqlite3.SQLITE_FULL or code == sqlite3.SQLITE_IOERR_WRITE
 
 
 def _warn(message: str) -> None:

@@ -136,6 +136,24 @@ def test_a_worker_killed_once_is_retried_and_the_rows_are_those_of_a_clean_run(p
     assert differing_outputs(out, clean) == []
 
 
+def test_a_worker_killed_while_pairing_is_replaced_and_the_outputs_are_those_of_a_clean_run(pool, inputs, tmp_path,
+                                                                                            capsys):
+    """bench/faults.py found it: a worker dying during the pairing (no --pairs) ended the run (exit 70)."""
+    ru, az = inputs
+    ru_file, _ = _first_pair(pool, ru, az)
+    title = max(ru_file.read_text(encoding="utf-8").splitlines(), key=len)  # a body paragraph
+    once = tmp_path / "die-once"
+    once.write_text("x")
+    out = tmp_path / "out"
+    _run(ru, az, out, DyingFactory(title.strip()[:20], str(once)), workers=2)
+    assert not once.exists(), "the worker should have died once"
+    assert "while pairing" in capsys.readouterr().err
+    clean = tmp_path / "clean"
+    _run(ru, az, clean)
+    assert differing_outputs(out, clean) == []
+    assert _temporaries(out) == []
+
+
 @pytest.mark.slow
 def test_a_document_that_always_kills_its_worker_is_recorded_as_failed_and_the_run_goes_on(pool, inputs,
                                                                                           tmp_path, capsys):
