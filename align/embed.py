@@ -242,6 +242,7 @@ class EmbeddingCache:
         self.model_key = model_key
         self.path = Path(directory) / "embeddings.sqlite"
         self.bad_entries = 0
+        self.inode: tuple[int, int] | None = None
         try:
             Path(directory).mkdir(parents=True, exist_ok=True)
         except (FileExistsError, NotADirectoryError):
@@ -250,29 +251,49 @@ class EmbeddingCache:
             raise OutputError(f"embedding cache {directory}: {exc.strerror or exc}") from None
         try:
             self.db = self._open()
+            self.dimension = self._recorded_dimension()
         except sqlite3.DatabaseError as exc:
             self._start_afresh(exc)
-        self.dimension = self._recorded_dimension()
 
     def _start_afresh(self, error: Exception) -> None:
-        """Move a corrupt database file aside (named in a warning) and open a new, empty one."""
+        """Move a corrupt database file aside (named in a warning) and open a new, empty one.
+
+        Worker processes share the cache: the reset is done under a lock file, and only by the first
+        process to find the file it opened damaged — the others see a new file (another inode) and
+        just reopen it, instead of moving a healthy new cache aside under each other's feet."""
+        import fcntl
+
         with contextlib.suppress(Exception):
             self.db.close()
-        aside = self.path.with_name(self.path.name + ".corrupt")
-        _warn(f"{self.path}: not a usable embedding cache ({error}); moved to {aside.name}, starting a new one")
-        for suffix in ("-journal", "-wal", "-shm"):
-            with contextlib.suppress(OSError):
-                os.unlink(f"{self.path}{suffix}")
-        os.replace(self.path, aside)
-        self.db = self._open()
-        self.dimension = None
+        with open(self.path.with_name(self.path.name + ".lock"), "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            if _inode(self.path) == self.inode:  # still the damaged file: this process resets it
+                aside = self.path.with_name(self.path.name + ".corrupt")
+                _warn(f"{self.path}: not a usable embedding cache ({error}); moved to {aside.name}, "
+                      "starting a new one")
+                for suffix in ("-journal", "-wal", "-shm"):
+                    with contextlib.suppress(OSError):
+                        os.unlink(f"{self.path}{suffix}")
+                with contextlib.suppress(FileNotFoundError):
+                    os.replace(self.path, aside)
+            try:
+                self.db = self._open()
+                self.dimension = self._recorded_dimension()
+            except sqlite3.DatabaseError as exc:
+                raise OutputError(f"cannot start a new embedding cache {self.path}: {exc}") from None
 
     def _open(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.path, timeout=60)
-        db.execute("CREATE TABLE IF NOT EXISTS vec2 (k TEXT PRIMARY KEY, v BLOB, n INTEGER, c INTEGER)")
-        db.execute("CREATE TABLE IF NOT EXISTS meta (model TEXT PRIMARY KEY, dim INTEGER)")
-        db.execute("SELECT count(*) FROM vec2 WHERE 0").fetchall()  # a file that is not a database fails here
-        db.commit()
+        try:
+            db.execute("CREATE TABLE IF NOT EXISTS vec2 (k TEXT PRIMARY KEY, v BLOB, n INTEGER, c INTEGER)")
+            db.execute("CREATE TABLE IF NOT EXISTS meta (model TEXT PRIMARY KEY, dim INTEGER)")
+            db.execute("SELECT count(*) FROM vec2 WHERE 0").fetchall()  # a file that is not a database fails here
+            db.commit()
+        except sqlite3.DatabaseError:
+            self.inode = _inode(self.path)
+            db.close()
+            raise
+        self.inode = _inode(self.path)
         return db
 
     def _recorded_dimension(self) -> int | None:
@@ -309,7 +330,10 @@ class EmbeddingCache:
             if _is_full_disk(exc):  # the cache is fine, the disk is not: never move it aside for that
                 raise OutputError(f"cannot write the embedding cache {self.path}: {exc}") from None
             self._start_afresh(exc)
-            self._put_many(texts, vectors)
+            try:
+                self._put_many(texts, vectors)
+            except sqlite3.DatabaseError as again:
+                raise OutputError(f"cannot write the embedding cache {self.path}: {again}") from None
 
     def _get_many(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
         keys = {self._key(t): t for t in texts}
@@ -351,6 +375,14 @@ class EmbeddingCache:
             rows.append((self._key(text), blob, len(vector), zlib.crc32(blob)))
         with self.db:
             self.db.executemany("INSERT OR REPLACE INTO vec2 (k, v, n, c) VALUES (?, ?, ?, ?)", rows)
+
+
+def _inode(path: Path) -> tuple[int, int] | None:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
 
 
 def _is_full_disk(exc: sqlite3.DatabaseError) -> bool:

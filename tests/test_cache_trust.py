@@ -79,3 +79,46 @@ def test_a_cache_path_that_is_a_file_is_an_output_error(tmp_path):
     (tmp_path / "cache").write_text("x")
     with pytest.raises(OutputError, match="not a directory"):
         EmbeddingCache(tmp_path / "cache", "m")
+
+
+def test_two_processes_finding_the_cache_damaged_reset_it_once(tmp_path, capsys):
+    """Both workers of a run meet the damaged file: the first moves it aside, the second must reopen
+    the new cache, not move it aside again (that gave 'attempt to write a readonly database')."""
+    first, second = EmbeddingCache(tmp_path, "m"), EmbeddingCache(tmp_path, "m")
+    first.put_many(["a"], np.ones((1, 4), dtype=np.float32))
+    first._start_afresh(sqlite3.DatabaseError("database disk image is malformed"))
+    first.put_many(["b"], np.ones((1, 4), dtype=np.float32))
+    second._start_afresh(sqlite3.DatabaseError("database disk image is malformed"))  # same old inode seen
+    assert capsys.readouterr().err.count("moved to") == 1
+    assert set(second.get_many(["a", "b"])) == {"b"}
+
+
+@pytest.mark.slow
+def test_a_cache_damaged_inside_gives_the_clean_rows_with_two_workers(tmp_path, capfd):
+    import random
+    import shutil
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    from pages import FakeFactory, build_fake_pool
+
+    from align.corpus import run_corpus
+    from align.filters import FilterSettings
+
+    pool = build_fake_pool(tmp_path / "pool", pairs=8, one_sided=1, templates=2)
+    out = tmp_path / "out"
+    kwargs = dict(encoder_factory=FakeFactory(), workers=2, filters=FilterSettings(language=False), progress=False)
+    run_corpus(pool.ru_dir, pool.az_dir, out, **kwargs)
+    reference = (out / "corpus.tsv").read_bytes()
+    db = out / ".cache" / "embeddings.sqlite"
+    rng = random.Random(0)
+    for _ in range(2):
+        data = bytearray(db.read_bytes())
+        at = len(data) // 2
+        data[at : at + 4096] = bytes(rng.randrange(256) for _ in range(min(4096, len(data) - at)))
+        db.write_bytes(bytes(data))
+        shutil.rmtree(out / ".work")
+        run_corpus(pool.ru_dir, pool.az_dir, out, **kwargs)
+        assert (out / "corpus.tsv").read_bytes() == reference
+    assert str(db) in capfd.readouterr().err
