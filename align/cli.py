@@ -69,6 +69,18 @@ def online_option(command):
                         help=_ONLINE_HELP)(command)
 
 
+def keep_options(command):
+    """``--min-score`` and ``--allow NAME``: the keep policy, the same for `pair` and `corpus`."""
+    command = click.option(
+        "--allow", "allow", multiple=True, metavar="NAME",
+        help="Keep rows this filter would drop (repeatable): script, language, length-ratio, numbers, duplicate.",
+    )(command)
+    return click.option(
+        "--min-score", "min_score", type=float, default=None,
+        help="Keep rows scoring at least this (0-1; default: the model's calibrated threshold).",
+    )(command)
+
+
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option("0.1.0", prog_name="align")
 @click.option("--online", is_flag=True, expose_value=False, is_eager=True, callback=_go_online, help=_ONLINE_HELP)
@@ -92,9 +104,14 @@ def cli() -> None:
 @click.option("--out-dir", type=click.Path(path_type=Path, readable=False), help="With --manifest: where DIR/<name>.<ext> go.")
 @click.option("--cache-dir", type=click.Path(path_type=Path, readable=False), default=None, help="On-disk embedding cache.")
 @click.option("-q", "--quiet", is_flag=True, help="No summary on stderr.")
-def pair_command(ru, az, output, model, fmt, level, segmented, input_format, manifest, out_dir, cache_dir, quiet):
+@keep_options
+def pair_command(ru, az, output, model, fmt, level, segmented, input_format, manifest, out_dir, cache_dir, quiet,
+                 min_score, allow):
     """Align one Russian article RU with its Azerbaijani counterpart AZ (or a --manifest of pairs)."""
+    from .filters import settings_from_options
     from .pipeline import align_articles, align_segmented, summary_line, warn
+
+    filters = settings_from_options(min_score, allow)
 
     if manifest:
         if ru or az:
@@ -126,9 +143,10 @@ def pair_command(ru, az, output, model, fmt, level, segmented, input_format, man
     for ru_path, az_path, name in jobs:
         try:
             if segmented:
-                result = align_segmented(ru_path, az_path, encoder, doc=name)
+                result = align_segmented(ru_path, az_path, encoder, doc=name, filters=filters)
             else:
-                result = align_articles(ru_path, az_path, encoder, level=level, doc=name, fmt=input_format)
+                result = align_articles(ru_path, az_path, encoder, level=level, doc=name, fmt=input_format,
+                                        filters=filters)
         except InputError as exc:
             if not manifest:
                 raise
@@ -450,9 +468,14 @@ def docs_command(ru_dir, az_dir, output, model, cache_dir, quiet) -> None:
 @click.option("--device", type=click.Choice(["cpu", "cuda", "mps"]), default=None,
               help="Embedding device (default: CUDA when present, else CPU).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress and no summary on stderr (warnings and errors still).")
-def corpus_command(ru_dir, az_dir, out_dir, pairs_tsv, model, workers, level, engine, address, device, quiet) -> None:
+@keep_options
+def corpus_command(ru_dir, az_dir, out_dir, pairs_tsv, model, workers, level, engine, address, device, quiet,
+                   min_score, allow) -> None:
     """Pair two collections, align every pair, filter, and write a parallel corpus into OUT."""
     from .corpus import run_corpus
+    from .filters import settings_from_options
+
+    filters = settings_from_options(min_score, allow)
 
     if device:
         os.environ["ALIGN_DEVICE"] = device
@@ -470,10 +493,10 @@ def corpus_command(ru_dir, az_dir, out_dir, pairs_tsv, model, workers, level, en
         from .ray_engine import run_corpus_ray
 
         report = run_corpus_ray(ru_dir, az_dir, out_dir, address=address, pairs_tsv=pairs_tsv, model=model,
-                                workers=workers, level=level, device=device, progress=not quiet)
+                                workers=workers, level=level, device=device, progress=not quiet, filters=filters)
     else:
         report = run_corpus(ru_dir, az_dir, out_dir, pairs_tsv=pairs_tsv, model=model, workers=workers, level=level,
-                            progress=not quiet)
+                            progress=not quiet, filters=filters)
     if not quiet:
         click.echo(report.get("summary", ""), err=True)
     died = [f["doc"] for f in report.get("failed_documents", []) if f.get("worker_died")]

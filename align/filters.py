@@ -28,9 +28,9 @@ import sqlite3
 import unicodedata
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
-from .types import Pair
+from .types import Pair, UsageError
 
 FilterResult = tuple[bool, str]
 KEEP: FilterResult = (True, "")
@@ -303,6 +303,44 @@ class FilterSettings:
 
 
 FILTER_ORDER = ("score", "script", "language", "length-ratio", "numbers", "duplicate")
+ALLOWABLE = ("script", "language", "length-ratio", "numbers", "duplicate")  # what --allow NAME turns off
+
+
+def settings_from_options(min_score: float | None = None, allow: Sequence[str] = ()) -> FilterSettings:
+    """The filter settings of the CLI's ``--min-score`` and ``--allow NAME`` (repeatable) options.
+
+    ``--allow numbers`` keeps rows whose numbers differ, ``--allow length-ratio`` rows of unusual
+    length ratio, and so on (`ALLOWABLE`); the score threshold is relaxed with ``--min-score``."""
+    unknown = [name for name in allow if name not in ALLOWABLE]
+    if unknown:
+        raise UsageError(f"--allow {unknown[0]!r}: not a filter name (one of {', '.join(ALLOWABLE)})")
+    if min_score is not None and not 0.0 <= min_score <= 1.0:
+        raise UsageError(f"--min-score {min_score}: must lie between 0 and 1")
+    allowed = set(allow)
+    return FilterSettings(min_score=min_score, script="script" not in allowed, language="language" not in allowed,
+                          length_ratio=None if "length-ratio" in allowed else FilterSettings.length_ratio,
+                          numbers="numbers" not in allowed, duplicates="duplicate" not in allowed)
+
+
+def filter_rows(pairs: Sequence[Pair], settings: FilterSettings,
+                detect: Callable[[str], str] | None = None) -> list[Pair]:
+    """Every pair through `apply_filters` with one duplicate table for the sequence — the keep
+    decision `align corpus` makes, for the rows of one `align pair` run. ``detect``: a language
+    detector (default: `make_detector`, built on first need)."""
+    duplicates = DuplicateFilter() if settings.duplicates else None
+    detector: list[Callable[[str], str]] = [detect] if detect is not None else []
+
+    def lazy(text: str) -> str:
+        if not detector:
+            detector.append(make_detector())
+        return detector[0](text)
+
+    try:
+        return [apply_filters(p, settings, detect=lazy if settings.language else None, duplicates=duplicates)[0]
+                for p in pairs]
+    finally:
+        if duplicates is not None:
+            duplicates.close()
 
 
 def row_failures(pair: Pair, settings: FilterSettings, detect: Callable[[str], str] | None = None,

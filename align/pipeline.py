@@ -14,6 +14,7 @@ from typing import Sequence
 from .aligner import align_units
 from .clean import clean_page
 from .embed import TextEncoder
+from .filters import FilterSettings, filter_rows
 from .lang import detect_language
 from .read import read_page, read_segmented
 from .score import calibration_for, score_links
@@ -66,15 +67,39 @@ def article_language(article: Article) -> str:
     return detect_language(text)
 
 
-def order_by_language(ru: Article, az: Article, warnings: list[str]) -> tuple[Article, Article]:
-    """Swap the two articles (with a warning) when they were clearly given in the wrong order."""
-    ru_lang, az_lang = article_language(ru), article_language(az)
+def language_warning(ru_lang: str, az_lang: str, ru_name: str, az_name: str) -> tuple[bool, str]:
+    """``(swap, warning)`` for the detected languages of the two inputs: swapped when RU reads as
+    Azerbaijani and AZ as Russian; a warning (no swap) when both read as one language or one side as
+    a third language; ``(False, "")`` when they look right (or are too short to tell)."""
     if ru_lang == "az" and az_lang == "ru":
-        warnings.append(
-            f"the files look swapped ({ru.source} is Azerbaijani, {az.source} is Russian): aligned them swapped back"
-        )
-        return az, ru
-    return ru, az
+        return True, (f"the files look swapped ({ru_name} is Azerbaijani, {az_name} is Russian): "
+                      "aligned them swapped back")
+    if ru_lang == az_lang and ru_lang != "unknown":
+        return False, (f"both files look {LANGUAGE_NAMES.get(ru_lang, ru_lang)} ({ru_name}, {az_name}): "
+                       "the rows are probably not a translation pair")
+    for name, got, want in ((ru_name, ru_lang, "ru"), (az_name, az_lang, "az")):
+        if got not in (want, "unknown", "ru", "az"):
+            return False, (f"{name} looks {LANGUAGE_NAMES.get(got, got)}, not "
+                           f"{LANGUAGE_NAMES[want]}: check the input")
+    return False, ""
+
+
+LANGUAGE_NAMES = {"ru": "Russian", "az": "Azerbaijani", "tr": "Turkish", "en": "English", "uk": "Ukrainian",
+                  "kk": "Kazakh"}
+
+
+def order_by_language(ru: Article, az: Article, warnings: list[str]) -> tuple[Article, Article]:
+    """Swap the two articles (with a warning) when they were clearly given in the wrong order; warn
+    when both are in one language or one is in a third."""
+    swap, warning = language_warning(article_language(ru), article_language(az), str(ru.source), str(az.source))
+    if warning:
+        warnings.append(warning)
+    return (az, ru) if swap else (ru, az)
+
+
+def units_language(units: Sequence[Unit]) -> str:
+    """The dominant language of pre-segmented units (their first lines with text)."""
+    return detect_language(" ".join(u.text for u in units if u.text)[:2000])
 
 
 def align_articles(
@@ -85,6 +110,7 @@ def align_articles(
     level: str = "sentence",
     doc: str = "",
     fmt: str = "auto",
+    filters: FilterSettings | None = None,
 ) -> Alignment:
     """Align a Russian and an Azerbaijani article (objects or paths) and score every pair.
 
@@ -92,6 +118,8 @@ def align_articles(
     >>> [(p.ru, p.az, p.score) for p in result.aligned]
 
     Every unit of both articles ends up in exactly one `Pair` (unaligned ones with an empty side).
+    ``filters``: the keep policy of `align pair`/`align corpus` (`align.filters`); None keeps the
+    scorer's own decision (score threshold and blocking flags).
     """
     if level not in LEVELS:
         raise ValueError(f"level must be one of {LEVELS}")
@@ -107,12 +135,15 @@ def align_articles(
     if level == "paragraph":
         ru_units, az_units, links = to_paragraph_level(ru_article, az_article, ru_units, az_units, links)
     pairs = score_links(links, ru_units, az_units, doc, calibration_for(getattr(encoder, "name", None)))
+    if filters is not None:
+        pairs = filter_rows(pairs, filters)
     return Alignment(doc, ru_units, az_units, links, pairs, ru_article, az_article,
                      time.perf_counter() - started, warnings)
 
 
 def align_segmented(
-    ru_path: str | Path, az_path: str | Path, encoder: TextEncoder, *, doc: str = ""
+    ru_path: str | Path, az_path: str | Path, encoder: TextEncoder, *, doc: str = "",
+    filters: FilterSettings | None = None,
 ) -> Alignment:
     """Align two pre-segmented files (one unit per line, no cleaning, ids = line numbers).
 
@@ -123,6 +154,11 @@ def align_segmented(
     doc = doc or document_name(ru_path)
     warnings: list[str] = []
     ru_units, az_units = load_segmented_units(ru_path, warnings), load_segmented_units(az_path, warnings)
+    swap, warning = language_warning(units_language(ru_units), units_language(az_units), str(ru_path), str(az_path))
+    if warning:
+        warnings.append(warning)
+    if swap:
+        ru_units, az_units = az_units, ru_units
     ru_text, az_text = [u for u in ru_units if u.text], [u for u in az_units if u.text]
     links = align_units(ru_text, az_text, encoder)
     pairs = score_links(links, ru_units, az_units, doc, calibration_for(getattr(encoder, "name", None)))
@@ -133,6 +169,8 @@ def align_segmented(
         pairs = with_empty_lines(pairs, ru_empty, az_empty, lambda ru, az: Pair(
             doc, "sentence", ru, az, "", "", 0.0, flags=("unaligned-ru" if ru else "unaligned-az", "empty-line"),
             keep=False, reason="empty line"))
+    if filters is not None:
+        pairs = filter_rows(pairs, filters)
     return Alignment(doc, ru_units, az_units, links, pairs, seconds=time.perf_counter() - started,
                      warnings=warnings)
 

@@ -159,6 +159,7 @@ def parse_ids(cell: str) -> tuple[int, ...]:
 
 def pair_to_row(pair: Pair) -> dict[str, str]:
     """The TSV cells of one pair, by column name."""
+    two_sided = bool(pair.ru_ids and pair.az_ids)
     return {
         "doc": clean_cell(pair.doc),
         "kind": pair.kind,
@@ -167,10 +168,11 @@ def pair_to_row(pair: Pair) -> dict[str, str]:
         "az_ids": format_ids(pair.az_ids),
         "ru": clean_cell(pair.ru),
         "az": clean_cell(pair.az),
-        "score": f"{pair.score:.4f}",
-        "similarity": f"{pair.similarity:.4f}",
-        "margin": f"{pair.margin:.4f}",
-        "length_ratio": f"{pair.length_ratio:.3f}",
+        # a row with one side has no score: empty cells, never a 0.0000 that reads as "scored, bad"
+        "score": f"{pair.score:.4f}" if two_sided else "",
+        "similarity": f"{pair.similarity:.4f}" if two_sided else "",
+        "margin": f"{pair.margin:.4f}" if two_sided else "",
+        "length_ratio": f"{pair.length_ratio:.3f}" if two_sided else "",
         "flags": ",".join(pair.flags),
         "keep": "1" if pair.keep else "0",
         "reason": clean_cell(pair.reason),
@@ -194,7 +196,7 @@ def row_to_pair(row: dict[str, str]) -> Pair:
         doc=row["doc"], kind=row["kind"],  # type: ignore[arg-type]
         ru_ids=parse_ids(row["ru_ids"]), az_ids=parse_ids(row["az_ids"]),
         ru=row["ru"], az=row["az"], score=float(row["score"] or 0),
-        similarity=float(row.get("similarity") or 0), margin=float(row.get("margin") or 0),
+        similarity=float(row.get("similarity") or 0), margin=float(row.get("margin") or 0),  # '' = no score
         length_ratio=float(row.get("length_ratio") or 0),
         flags=tuple(f for f in (row.get("flags") or "").split(",") if f),
         keep=row.get("keep", "1") == "1", reason=row.get("reason", ""),
@@ -214,12 +216,18 @@ def format_jsonl(pairs: Iterable[Pair]) -> Iterator[str]:
         record = {
             "doc": pair.doc, "kind": pair.kind, "bead": pair.bead,
             "ru_ids": list(pair.ru_ids), "az_ids": list(pair.az_ids),
-            "ru": pair.ru, "az": pair.az, "score": round(pair.score, 4),
-            "similarity": round(pair.similarity, 4), "margin": round(pair.margin, 4),
-            "length_ratio": round(pair.length_ratio, 3), "flags": list(pair.flags),
+            "ru": pair.ru, "az": pair.az, **_scores_or_null(pair), "flags": list(pair.flags),
             "keep": pair.keep, "reason": pair.reason,
         }
         yield json.dumps(record, ensure_ascii=False) + "\n"
+
+
+def _scores_or_null(pair: Pair) -> dict[str, float | None]:
+    """The JSON numbers of a pair; null for a row with one side (it has no score)."""
+    two_sided = bool(pair.ru_ids and pair.az_ids)
+    values = {"score": round(pair.score, 4), "similarity": round(pair.similarity, 4),
+              "margin": round(pair.margin, 4), "length_ratio": round(pair.length_ratio, 3)}
+    return values if two_sided else dict.fromkeys(values)
 
 
 def is_parallel(pair: Pair) -> bool:
