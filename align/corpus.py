@@ -318,6 +318,7 @@ class Tally:
     hist_kept: list = field(default_factory=lambda: [0] * 10)
     ru_words: int = 0
     az_words: int = 0
+    warnings: list = field(default_factory=list)  # {"doc", "warning"}: swapped inputs, bad bytes, …
 
     def add(self, pair: Pair, failed: str) -> None:
         self.rows += 1
@@ -366,6 +367,7 @@ def assemble(jobs: Sequence[Job], work_dir: Path, out_dir: Path, filters: Filter
                 record = read_record(work_file(work_dir, job))
                 if record.get("error"):
                     failures.append({"doc": job.doc, "ru": job.ru, "az": job.az, "error": record["error"]})
+                tally.warnings += [{"doc": job.doc, "warning": w} for w in record.get("warnings", [])]
                 stale = record.get("detector", "") != _detector_label(detector)
                 rows = []
                 for pair, ru_lang, az_lang in record_pairs(record):
@@ -916,6 +918,8 @@ def _report(result: PairingResult, jobs, tally: Tally, failures, filters: Filter
                      "az": sum(u.lang == "az" for u in result.unpaired),
                      "reasons": dict(sorted(unpaired_reasons.items()))},
         "failed_documents": failures,
+        "warnings": tally.warnings,
+        "hint": result.pairs_hint(),
         "rows": {"total": tally.rows, "aligned": tally.aligned, "kept": tally.kept,
                  "dropped": dict(sorted(tally.dropped.items())),
                  "kept_by_kind": dict(sorted(tally.kinds_kept.items())),
@@ -931,6 +935,15 @@ def _report(result: PairingResult, jobs, tally: Tally, failures, filters: Filter
     return report
 
 
+def _warning_kind(warning: str) -> str:
+    """A short name for a document warning, to count them in the summary."""
+    for fragment, kind in (("look swapped", "swapped inputs"), ("both files look", "same language"),
+                           ("looks ", "other language"), ("not UTF-8", "bad bytes"), ("mojibake", "mojibake")):
+        if fragment in warning:
+            return kind
+    return "other"
+
+
 def format_summary(report: dict) -> str:
     """The short human summary written to report.txt (and printed by the CLI)."""
     rows = report["rows"]
@@ -944,6 +957,13 @@ def format_summary(report: dict) -> str:
         lines.append("dropped: " + ", ".join(f"{k} {v}" for k, v in rows["dropped"].items()))
     if report["failed_documents"]:
         lines.append(f"failed documents: {len(report['failed_documents'])} (see report.json)")
+    warned = report.get("warnings") or []
+    if warned:
+        kinds = Counter(_warning_kind(w["warning"]) for w in warned)
+        lines.append(f"warnings: {len(warned)} in {len({w['doc'] for w in warned})} documents ("
+                     + ", ".join(f"{n} {k}" for k, n in sorted(kinds.items())) + "; see report.json)")
+    if report.get("hint"):
+        lines.append(f"hint: {report['hint']}")
     hist = report["score_histogram"]
     peak = max(hist["aligned"]) or 1
     lines.append("score   aligned    kept")

@@ -347,8 +347,21 @@ class PairingResult:
         reasons = Counter(u.reason.split(":")[0] for u in self.unpaired)
         detail = ", ".join(f"{n} {r}" for r, n in sorted(reasons.items())) or "none"
         low = sum(1 for p in self.pairs if p.score < 0.9)
+        hint = self.pairs_hint()
         return (f"{self.ru_count} ru / {self.az_count} az documents: {len(self.pairs)} pairs "
-                f"({low} with confidence < 0.9); unpaired: {detail}")
+                f"({low} with confidence < 0.9); unpaired: {detail}" + (f"\nhint: {hint}" if hint else ""))
+
+    def pairs_hint(self) -> str:
+        """A hint towards ``--pairs`` when pairing confidence is low across the collection: at least
+        half of the smaller side was left unpaired although each had a best candidate (a one-document
+        collection a side, or pages too unlike the ones the confidence model knows); '' otherwise."""
+        low = [u for u in self.unpaired if u.lang == "ru" and u.reason.startswith("no counterpart: best candidate")]
+        smaller = min(self.ru_count, self.az_count)
+        if not low or len(low) < max(1, smaller / 2):
+            return ""
+        return (f"pairing confidence is low across this collection ({len(low)} of {self.ru_count} Russian "
+                "documents have a best candidate below the pairing threshold); if you know which documents "
+                "are pairs, give them with --pairs FILE (lines 'ru_name<TAB>az_name')")
 
 
 def neighbour_spread(*sims: np.ndarray) -> float:

@@ -258,3 +258,30 @@ def test_stale_temporaries_of_a_killed_run_are_removed(pool, tmp_path):
         path.write_text("half")
     _run(pool.ru_dir, pool.az_dir, out)
     assert not any(p.exists() for p in stale)
+
+
+def test_swapped_documents_are_warned_about_in_the_corpus_report(pool, inputs, tmp_path):
+    ru, az = inputs
+    ru_file, az_file = _first_pair(pool, ru, az)
+    # put real Azerbaijani-looking text (not the fake transliteration) on the ru side and Russian on the az side
+    russian = ru_file.read_text(encoding="utf-8")
+    azerbaijani = ("Prezident təhsil haqqında yeni fərman imzalayıb. Fərman sentyabrın birindən qüvvəyə "
+                   "minəcək.\n\nNazirlik məktəblər üçün yeni qaydalar hazırlayacaq və onları dərc edəcək.\n")
+    ru_file.write_text(azerbaijani, encoding="utf-8")
+    az_file.write_text(russian, encoding="utf-8")
+    report = _run(ru, az, tmp_path / "out", pairs_tsv=_given_pairs(pool, tmp_path))
+    swapped = [w for w in report["warnings"] if "swapped" in w["warning"]]
+    assert ru_file.stem in [w["doc"] for w in swapped]  # (the fake transliterated pages may add others)
+    assert "swapped inputs" in (tmp_path / "out" / "report.txt").read_text(encoding="utf-8")
+
+
+def test_low_pairing_confidence_across_a_collection_hints_at_pairs():
+    from align.documents import PairingResult, Unpaired
+
+    low = PairingResult([], [Unpaired("ru", "a.txt", "no counterpart: best candidate b.txt has confidence 0.04"),
+                             Unpaired("az", "b.txt", "no counterpart: best candidate a.txt has confidence 0.04")],
+                        ru_count=1, az_count=1)
+    assert "--pairs" in low.pairs_hint() and "hint: " in low.summary()
+    many = PairingResult([], [Unpaired("ru", f"{i}.txt", "no counterpart: best candidate x.txt has confidence 0.1")
+                              for i in range(2)], ru_count=10, az_count=10)
+    assert many.pairs_hint() == ""
