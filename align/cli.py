@@ -316,25 +316,35 @@ def stats_command(tsv, png) -> None:
 
 # --------------------------------------------------------------------------- docs / corpus
 @cli.command("docs")
-@click.argument("ru_dir", type=click.Path(path_type=Path, readable=False))
-@click.argument("az_dir", type=click.Path(path_type=Path, readable=False))
+@click.argument("ru_dir", type=click.Path(path_type=Path, readable=False), required=False)
+@click.argument("az_dir", type=click.Path(path_type=Path, readable=False), required=False)
 @click.option("-o", "--output", type=click.Path(path_type=Path, readable=False), default=Path("pairs.tsv"), show_default=True)
 @click.option("--model", default=None, help="Local sentence-transformers dir or name.")
 @click.option("--cache-dir", type=click.Path(path_type=Path, readable=False), default=None, help="On-disk embedding cache.")
-def docs_command(ru_dir, az_dir, output, model, cache_dir) -> None:
+@click.option("--crawl", "crawl", multiple=True, type=click.Path(path_type=Path, readable=False),
+              help="A WARC(.gz) file or a folder of WARC/HTML files holding both languages (repeatable), instead of RU_DIR AZ_DIR.")
+def docs_command(ru_dir, az_dir, output, model, cache_dir, crawl) -> None:
     """Find which Azerbaijani article in AZ_DIR is the counterpart of which Russian one in RU_DIR."""
     from .documents import pair_directories
 
-    check_dir(ru_dir), check_dir(az_dir)
+    check_inputs(ru_dir, az_dir, crawl)
     check_output_path(output)
-    result = pair_directories(ru_dir, az_dir, _make_encoder(model, str(cache_dir) if cache_dir else None),
-                              output=output)
+    encoder = _make_encoder(model, str(cache_dir) if cache_dir else None)
+    if crawl:
+        from .crawl import pair_crawl
+
+        staged, result = pair_crawl(crawl, output, encoder)
+        click.echo(staged.crawl_summary, err=True)
+    else:
+        result = pair_directories(ru_dir, az_dir, encoder, output=output)
     click.echo(result.summary(), err=True)
 
 
 @cli.command("corpus")
-@click.argument("ru_dir", type=click.Path(path_type=Path, readable=False))
-@click.argument("az_dir", type=click.Path(path_type=Path, readable=False))
+@click.argument("ru_dir", type=click.Path(path_type=Path, readable=False), required=False)
+@click.argument("az_dir", type=click.Path(path_type=Path, readable=False), required=False)
+@click.option("--crawl", "crawl", multiple=True, type=click.Path(path_type=Path, readable=False),
+              help="A WARC(.gz) file or a folder of WARC/HTML files holding both languages (repeatable), instead of RU_DIR AZ_DIR.")
 @click.option("--out-dir", type=click.Path(path_type=Path, readable=False), required=True)
 @click.option("--pairs", "pairs_tsv", type=click.Path(path_type=Path, readable=False), default=None, help="Use these document pairs.")
 @click.option("--model", default=None, help="Local sentence-transformers dir or name.")
@@ -345,7 +355,7 @@ def docs_command(ru_dir, az_dir, output, model, cache_dir) -> None:
 @click.option("--address", default=None, help="With --engine ray: a running cluster ('auto' or host:port).")
 @click.option("--device", type=click.Choice(["cpu", "cuda", "mps"]), default=None,
               help="Embedding device (default: CUDA when present, else CPU).")
-def corpus_command(ru_dir, az_dir, out_dir, pairs_tsv, model, workers, level, engine, address, device) -> None:
+def corpus_command(ru_dir, az_dir, crawl, out_dir, pairs_tsv, model, workers, level, engine, address, device) -> None:
     """Pair two collections, align every pair, filter, and write a parallel corpus into OUT."""
     from .corpus import run_corpus
 
@@ -354,7 +364,7 @@ def corpus_command(ru_dir, az_dir, out_dir, pairs_tsv, model, workers, level, en
     if address and engine != "ray":
         raise UsageError("--address needs --engine ray")
 
-    check_dir(ru_dir), check_dir(az_dir)
+    check_inputs(ru_dir, az_dir, crawl)
     if pairs_tsv:
         check_input_file(pairs_tsv)
     if workers < 1:
@@ -363,11 +373,33 @@ def corpus_command(ru_dir, az_dir, out_dir, pairs_tsv, model, workers, level, en
     if engine == "ray":
         from .ray_engine import run_corpus_ray
 
-        report = run_corpus_ray(ru_dir, az_dir, out_dir, address=address, pairs_tsv=pairs_tsv, model=model,
-                                workers=workers, level=level, device=device)
+        run, options = run_corpus_ray, dict(address=address, workers=workers, level=level, device=device)
     else:
-        report = run_corpus(ru_dir, az_dir, out_dir, pairs_tsv=pairs_tsv, model=model, workers=workers, level=level)
+        run, options = run_corpus, dict(workers=workers, level=level)
+    if crawl:
+        from .crawl import corpus_from_crawl
+
+        report = corpus_from_crawl(crawl, out_dir, run, pairs_tsv=pairs_tsv, model=model, **options)
+    else:
+        report = run(ru_dir, az_dir, out_dir, pairs_tsv=pairs_tsv, model=model, **options)
     click.echo(report.get("summary", ""), err=True)
+
+
+def check_inputs(ru_dir: Path | None, az_dir: Path | None, crawl: tuple[Path, ...]) -> None:
+    """RU_DIR and AZ_DIR (two folders), or ``--crawl`` sources — one of the two."""
+    if crawl:
+        if ru_dir or az_dir:
+            raise UsageError("give RU_DIR AZ_DIR or --crawl, not both")
+        for path in crawl:
+            if not path.exists():
+                raise InputError(f"{path}: no such file or directory")
+        return
+    if not (ru_dir and az_dir):
+        raise UsageError("missing RU_DIR AZ_DIR (or --crawl SOURCE)")
+    for path in (ru_dir, az_dir):
+        if path.is_file() and path.name.lower().endswith((".warc", ".warc.gz")):
+            raise UsageError(f"{path}: a WARC file holds both languages: give it as --crawl {path}")
+        check_dir(path)
 
 
 def check_dir(path: Path) -> None:
