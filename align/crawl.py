@@ -482,25 +482,37 @@ def _replace_dir(new: Path, root: Path) -> None:
 
 
 def pair_staged(staged: Staged, encoder, *, settings=None, progress: bool = False):
-    """Pairs declared by hreflang (score 1, no embedding), then the remaining pages paired by content
-    (align.documents.pair_documents): one `PairingResult` over all staged pages."""
+    """Pairs declared by hreflang (score 1) first; the other pages are paired by content
+    (align.documents). The content pairing looks at every page, so that each margin compares a page
+    with the whole collection, but cannot take a page already paired by hreflang; when every page is
+    paired by hreflang, nothing is embedded. One `PairingResult` over all staged pages."""
     from .documents import DocPair, PairingResult, Unpaired, list_documents, pair_documents
 
     ru_paths, az_paths = list_documents(staged.ru_dir), list_documents(staged.az_dir)
-    declared = [(staged.ru_dir / r["ru"], staged.az_dir / r["az"]) for r in _read_tsv(staged.root / "hreflang.tsv")]
-    pairs = [DocPair(str(r), str(a), 1.0, {"hreflang": 1.0}) for r, a in declared]
-    used = {str(p) for pair in declared for p in pair}
-    rest_ru = [p for p in ru_paths if str(p) not in used]
-    rest_az = [p for p in az_paths if str(p) not in used]
+    declared = [(str(staged.ru_dir / r["ru"]), str(staged.az_dir / r["az"]))
+                for r in _read_tsv(staged.root / "hreflang.tsv")]
+    partner = {**dict(declared), **{a: r for r, a in declared}}
+    pairs = [DocPair(r, a, 1.0, {"hreflang": 1.0}) for r, a in declared]
+    rest = [str(p) for p in (*ru_paths, *az_paths) if str(p) not in partner]
     unpaired, candidates = [], 0
-    if rest_ru and rest_az:
-        by_content = pair_documents(rest_ru, rest_az, encoder, settings=settings, progress=progress)
-        pairs += by_content.pairs
-        unpaired += by_content.unpaired
+    rest_langs = {("ru" if Path(p).is_relative_to(staged.ru_dir) else "az") for p in rest}
+    if rest_langs == {"ru", "az"}:
+        by_content = pair_documents(ru_paths, az_paths, encoder, settings=settings, progress=progress)
         candidates = by_content.candidates
+        for p in by_content.pairs:
+            if p.ru in partner or p.az in partner:
+                for lang, path, other in (("ru", p.ru, p.az), ("az", p.az, p.ru)):
+                    if path not in partner:
+                        unpaired.append(Unpaired(lang, path, f"counterpart taken: its best match {Path(other).name} "
+                                                 f"({p.score:.2f}) is paired by hreflang with "
+                                                 f"{Path(partner[other]).name}"))
+            else:
+                pairs.append(p)
+        unpaired += [u for u in by_content.unpaired if u.path not in partner]
     else:
-        unpaired += [Unpaired("ru" if p in rest_ru else "az", str(p), "no counterpart: no page of the other "
-                              "language left after the hreflang pairs") for p in (*rest_ru, *rest_az)]
+        unpaired += [Unpaired("ru" if Path(p).is_relative_to(staged.ru_dir) else "az", p,
+                              "no counterpart: no page of the other language left after the hreflang pairs")
+                     for p in rest]
     pairs.sort(key=lambda p: (p.ru, p.az))
     unpaired.sort(key=lambda u: (u.lang != "ru", u.path))
     return PairingResult(pairs, unpaired, len(ru_paths), len(az_paths), candidates)
