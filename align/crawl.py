@@ -586,7 +586,7 @@ def corpus_from_crawl(sources: Sequence[str | Path], out_dir: str | Path, run, *
                 handle.write(key)
     report = run(staged.ru_dir, staged.az_dir, out, pairs_tsv=pairs_tsv, model=model, **options)
     report["crawl"] = {**staged.counts, "summary": staged.crawl_summary,
-                       "pages": "pages/pages.tsv", "skipped": "pages/skipped.tsv"}
+                       "files": ["pages/pages.tsv", "pages/skipped.tsv", "pages/pairs.tsv"]}
     report["summary"] = f"{staged.crawl_summary}\n{report.get('summary', '')}"
     with atomic_write(out / "report.json") as handle:
         json.dump(report, handle, ensure_ascii=False, indent=2)
