@@ -54,11 +54,46 @@ def peak_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def compare_libraries(n: int) -> None:
+    """ru→az top-k through each library with the settings align.neighbours uses (M 16, ef 40 / 64)."""
+    import faiss
+    import hnswlib
+
+    ru, az = vectors(n)
+    t0 = time.perf_counter()
+    exact = nearest_exact(ru, az, K)[0]
+    print(f"{n:,} × {n:,} ru→az: exact {time.perf_counter() - t0:.1f} s (both ways) recall {recall(exact):.4f}")
+    t0 = time.perf_counter()
+    idx, _ = neighbours.index_topk(ru, az, np.arange(n), K)
+    print(f"  faiss HNSW (align.neighbours): {time.perf_counter() - t0:5.1f} s  recall {recall(idx):.4f}")
+    t0 = time.perf_counter()
+    index = hnswlib.Index(space="ip", dim=D)
+    index.init_index(max_elements=n, ef_construction=neighbours.HNSW_EF_CONSTRUCTION, M=neighbours.HNSW_M)
+    index.set_num_threads(2)
+    index.add_items(az)
+    index.set_ef(neighbours.HNSW_EF_SEARCH)
+    idx, _ = index.knn_query(ru, k=K)
+    print(f"  hnswlib HNSW:                  {time.perf_counter() - t0:5.1f} s  recall {recall(idx):.4f}")
+    t0 = time.perf_counter()
+    cells = int(4 * np.sqrt(n))
+    ivf = faiss.IndexIVFFlat(faiss.IndexFlatIP(D), D, cells, faiss.METRIC_INNER_PRODUCT)
+    ivf.train(az)
+    ivf.add(az)
+    ivf.nprobe = 16
+    _, idx = ivf.search(ru, K)
+    print(f"  faiss IVF-Flat ({cells} cells, 16 probed): {time.perf_counter() - t0:5.1f} s  recall {recall(idx):.4f}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", type=int, nargs="+", default=[10000, 30000, 100000, 300000])
     ap.add_argument("--dated", action="store_true")
+    ap.add_argument("--libraries", action="store_true",
+                    help="compare the index libraries (faiss HNSW / IVF-Flat, hnswlib) ru→az at the first size")
     args = ap.parse_args()
+    if args.libraries:
+        compare_libraries(args.sizes[0])
+        return
     print(f"{D}-d vectors, k = {K}; peak RSS is the process's so far (it only grows)")
     for n in args.sizes:
         ru, az = vectors(n)
