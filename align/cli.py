@@ -433,30 +433,41 @@ def stats_command(tsv, png) -> None:
 # --------------------------------------------------------------------------- docs / corpus
 @cli.command("docs")
 @online_option
-@click.argument("ru_dir", type=click.Path(path_type=Path, readable=False))
-@click.argument("az_dir", type=click.Path(path_type=Path, readable=False))
+@click.argument("ru_dir", type=click.Path(path_type=Path, readable=False), required=False)
+@click.argument("az_dir", type=click.Path(path_type=Path, readable=False), required=False)
 @click.option("-o", "--output", type=click.Path(path_type=Path, readable=False), default=Path("pairs.tsv"), show_default=True)
 @click.option("--model", default=None, help="Local sentence-transformers dir or name.")
 @click.option("--cache-dir", type=click.Path(path_type=Path, readable=False), default=None, help="On-disk embedding cache.")
+@click.option("--crawl", "crawl", multiple=True, type=click.Path(path_type=Path, readable=False),
+              help="A WARC(.gz) file or a folder of WARC/HTML files holding both languages (repeatable), instead of RU_DIR AZ_DIR.")
 @click.option("-q", "--quiet", is_flag=True, help="No progress and no summary on stderr (warnings and errors still).")
-def docs_command(ru_dir, az_dir, output, model, cache_dir, quiet) -> None:
+def docs_command(ru_dir, az_dir, output, model, cache_dir, crawl, quiet) -> None:
     """Find which Azerbaijani article in AZ_DIR is the counterpart of which Russian one in RU_DIR."""
     from .documents import pair_directories
 
-    check_dir(ru_dir), check_dir(az_dir)
+    check_inputs(ru_dir, az_dir, crawl)
     check_output_path(output)
     for path in (output, output.with_name(output.stem + ".unpaired.tsv")):
-        check_output_outside(path, [ru_dir, az_dir])
-    result = pair_directories(ru_dir, az_dir, _make_encoder(model, str(cache_dir) if cache_dir else None),
-                              output=output, progress=not quiet)
+        check_output_outside(path, [p for p in (ru_dir, az_dir, *crawl) if p])
+    encoder = _make_encoder(model, str(cache_dir) if cache_dir else None)
+    if crawl:
+        from .crawl import pair_crawl
+
+        staged, result = pair_crawl(crawl, output, encoder, progress=not quiet)
+        if not quiet:
+            click.echo(staged.crawl_summary, err=True)
+    else:
+        result = pair_directories(ru_dir, az_dir, encoder, output=output, progress=not quiet)
     if not quiet:
         click.echo(result.summary(), err=True)
 
 
 @cli.command("corpus")
 @online_option
-@click.argument("ru_dir", type=click.Path(path_type=Path, readable=False))
-@click.argument("az_dir", type=click.Path(path_type=Path, readable=False))
+@click.argument("ru_dir", type=click.Path(path_type=Path, readable=False), required=False)
+@click.argument("az_dir", type=click.Path(path_type=Path, readable=False), required=False)
+@click.option("--crawl", "crawl", multiple=True, type=click.Path(path_type=Path, readable=False),
+              help="A WARC(.gz) file or a folder of WARC/HTML files holding both languages (repeatable), instead of RU_DIR AZ_DIR.")
 @click.option("--out-dir", type=click.Path(path_type=Path, readable=False), required=True)
 @click.option("--pairs", "pairs_tsv", type=click.Path(path_type=Path, readable=False), default=None, help="Use these document pairs.")
 @click.option("--model", default=None, help="Local sentence-transformers dir or name.")
@@ -469,7 +480,7 @@ def docs_command(ru_dir, az_dir, output, model, cache_dir, quiet) -> None:
               help="Embedding device (default: CUDA when present, else CPU).")
 @click.option("-q", "--quiet", is_flag=True, help="No progress and no summary on stderr (warnings and errors still).")
 @keep_options
-def corpus_command(ru_dir, az_dir, out_dir, pairs_tsv, model, workers, level, engine, address, device, quiet,
+def corpus_command(ru_dir, az_dir, crawl, out_dir, pairs_tsv, model, workers, level, engine, address, device, quiet,
                    min_score, allow) -> None:
     """Pair two collections, align every pair, filter, and write a parallel corpus into OUT."""
     from .corpus import run_corpus
@@ -482,21 +493,26 @@ def corpus_command(ru_dir, az_dir, out_dir, pairs_tsv, model, workers, level, en
     if address and engine != "ray":
         raise UsageError("--address needs --engine ray")
 
-    check_dir(ru_dir), check_dir(az_dir)
+    check_inputs(ru_dir, az_dir, crawl)
     if pairs_tsv:
         check_input_file(pairs_tsv)
     if workers < 1:
         raise UsageError("--workers must be at least 1")
     check_output_path(out_dir, folder=True)
-    check_output_outside(out_dir, [ru_dir, az_dir])
+    check_output_outside(out_dir, [p for p in (ru_dir, az_dir, *crawl) if p])
     if engine == "ray":
         from .ray_engine import run_corpus_ray
 
-        report = run_corpus_ray(ru_dir, az_dir, out_dir, address=address, pairs_tsv=pairs_tsv, model=model,
-                                workers=workers, level=level, device=device, progress=not quiet, filters=filters)
+        run, options = run_corpus_ray, dict(address=address, workers=workers, level=level, device=device)
     else:
-        report = run_corpus(ru_dir, az_dir, out_dir, pairs_tsv=pairs_tsv, model=model, workers=workers, level=level,
-                            progress=not quiet, filters=filters)
+        run, options = run_corpus, dict(workers=workers, level=level)
+    options.update(progress=not quiet, filters=filters)
+    if crawl:
+        from .crawl import corpus_from_crawl
+
+        report = corpus_from_crawl(crawl, out_dir, run, pairs_tsv=pairs_tsv, model=model, **options)
+    else:
+        report = run(ru_dir, az_dir, out_dir, pairs_tsv=pairs_tsv, model=model, **options)
     if not quiet:
         click.echo(report.get("summary", ""), err=True)
     died = [f["doc"] for f in report.get("failed_documents", []) if f.get("worker_died")]
@@ -504,6 +520,23 @@ def corpus_command(ru_dir, az_dir, out_dir, pairs_tsv, model, workers, level, en
         click.echo(f"align: error: {len(died)} document(s) could not be aligned (the worker died): "
                    f"{', '.join(died[:5])}; see report.json — the rest of the corpus is written", err=True)
         sys.exit(InputError.exit_code)
+
+
+def check_inputs(ru_dir: Path | None, az_dir: Path | None, crawl: tuple[Path, ...]) -> None:
+    """RU_DIR and AZ_DIR (two folders), or ``--crawl`` sources — one of the two."""
+    if crawl:
+        if ru_dir or az_dir:
+            raise UsageError("give RU_DIR AZ_DIR or --crawl, not both")
+        for path in crawl:
+            if not path.exists():
+                raise InputError(f"{path}: no such file or directory")
+        return
+    if not (ru_dir and az_dir):
+        raise UsageError("missing RU_DIR AZ_DIR (or --crawl SOURCE)")
+    for path in (ru_dir, az_dir):
+        if path.is_file() and path.name.lower().endswith((".warc", ".warc.gz")):
+            raise UsageError(f"{path}: a WARC file holds both languages: give it as --crawl {path}")
+        check_dir(path)
 
 
 def check_dir(path: Path) -> None:

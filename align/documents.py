@@ -383,7 +383,10 @@ def candidate_signals(ru_ok: Sequence[DocFeatures], az_ok: Sequence[DocFeatures]
     joined by a cross-language headline."""
     ru_vec = combined_vectors(ru_ok, settings.head_weight)
     az_vec = combined_vectors(az_ok, settings.head_weight)
-    ru_nn, ru_sim, az_nn, az_sim = nearest_both(ru_vec, az_vec, settings.k, settings.block)
+    from .neighbours import nearest_both as nearest_scaled  # exact below 20k documents a side, as before
+
+    ru_nn, ru_sim, az_nn, az_sim = nearest_scaled(ru_vec, az_vec, settings.k, settings.block,
+                                                  ru_days=[d.day for d in ru_ok], az_days=[d.day for d in az_ok])
     ru_hub = ru_sim.mean(axis=1)  # mean cosine of each ru document's k nearest az documents
     az_hub = az_sim.mean(axis=1)
     spread = neighbour_spread(ru_sim, az_sim)
