@@ -24,7 +24,7 @@ is the two headlines as printed without site markers (" - ФОТО"); caption pa
 cross-links, bylines and every other noise item are not. Sentences of a dropped az paragraph have no pair.
 
 **Pipeline** = what ``align pair RU AZ`` does, in-process: `align.pipeline.align_articles` on the two
-page files (read → clean → segment → embed → align → score) with the default model (`Embedder`,
+page files, with the default keep policy (`align.filters`; ``--keep-policy scorer``: the scorer's own decision) (read → clean → segment → embed → align → score) with the default model (`Embedder`,
 embeddings cached in .cache/embeddings), then `align.write.write_pairs` writes the TSV, which is read
 back and scored.
 
@@ -83,6 +83,7 @@ sys.path.insert(0, str(ROOT / "bench"))
 from align.eval import (  # noqa: E402
     _contains, _rest, _word_spans, match_pairs_cover, page_text_key, read_gold_pairs, read_tsv_rows, score_pairs,
 )
+from align.filters import FilterSettings  # noqa: E402
 from align.pipeline import align_articles  # noqa: E402
 from align.write import write_pairs  # noqa: E402
 from devset import DevDoc, make_docs  # noqa: E402
@@ -266,7 +267,7 @@ class DocRun:
     seconds: float
 
 
-def run_doc(doc: PageDoc, encoder, out_dir: Path) -> DocRun:
+def run_doc(doc: PageDoc, encoder, out_dir: Path, filters: FilterSettings | None = None) -> DocRun:
     """Write the pages (unless on disk already), align them as ``align pair`` does, write and read the TSV."""
     ru_path, az_path = doc.ru_path, doc.az_path
     if ru_path is None or az_path is None:
@@ -276,7 +277,7 @@ def run_doc(doc: PageDoc, encoder, out_dir: Path) -> DocRun:
         (out_dir / f"{doc.name}.gold.tsv").write_text(
             "ru\taz\n" + "".join(f"{r}\t{a}\n" for r, a in doc.gold), encoding="utf-8")
     started = time.perf_counter()
-    result = align_articles(ru_path, az_path, encoder, doc=doc.name)
+    result = align_articles(ru_path, az_path, encoder, doc=doc.name, filters=filters)
     seconds = time.perf_counter() - started
     tsv = out_dir / f"{doc.name}.tsv"
     write_pairs(result.pairs, tsv, "tsv")
@@ -544,7 +545,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--cache-dir", type=Path, default=CACHE)
     parser.add_argument("--out", type=Path, help="keep pages, gold and TSVs here (default: a temp folder)")
     parser.add_argument("--examples", type=int, default=3, help="examples printed per miss category")
+    parser.add_argument("--keep-policy", choices=["filters", "scorer"], default="filters",
+                        help="filters: align pair's keep decision (align.filters, the default filter chain); "
+                             "scorer: align.score's own decision alone (the figures before the one keep policy)")
     args = parser.parse_args(argv)
+    filters = FilterSettings() if args.keep_policy == "filters" else None
     encoder = make_encoder(args.model, args.cache_dir)
     with tempfile.TemporaryDirectory(prefix="page-quality-") as tmp:
         out = args.out or Path(tmp)
@@ -555,9 +560,10 @@ def main(argv: list[str] | None = None) -> int:
             folder.mkdir(parents=True, exist_ok=True)
             docs = load_set(name, args.limit, args.seed)
             started = time.perf_counter()
-            all_runs[name] = [run_doc(d, encoder, folder) for d in docs]
+            all_runs[name] = [run_doc(d, encoder, folder, filters) for d in docs]
             print(f"{name}: {len(docs)} page pairs aligned in {time.perf_counter() - started:.1f} s", file=sys.stderr)
         print(code_state())
+        print(f"keep policy: {args.keep_policy}")
         print(f"model {encoder.name}; targets: cover precision ≥ {TARGET['precision']}, recall ≥ {TARGET['recall']}")
         print(f"{'set':8} {'rows':4} {'docs':>4} {'gold':>5} {'test':>5}  {'P':>6} {'R':>6} {'F1':>6}   "
               f"{'P str':>6} {'R str':>6}   {'P lax':>6} {'R lax':>6}")
