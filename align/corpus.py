@@ -546,6 +546,28 @@ def _make_pool(workers: int, factory: EncoderFactory, cache_dir: str | None, det
                                initializer=_init_worker, initargs=(factory, cache_dir, detector))
 
 
+def _drain(pool, source: deque, cap: int, call: Callable[[object], tuple], pending: dict,
+           on_done: Callable[[object], None]) -> None:
+    """Submit ``pool.submit(*call(item))`` for every item of ``source``, at most ``cap`` in flight, and
+    hand each result to ``on_done``. When the pool breaks (``BrokenProcessPool``, raised), ``pending``
+    holds the futures then in flight with their items, and an item not yet submitted is back in
+    ``source`` — the caller decides what to retry."""
+    while source or pending:
+        while source and len(pending) < cap:
+            item = source.popleft()
+            try:
+                future = pool.submit(*call(item))
+            except BrokenProcessPool:  # the pool broke since the last wait: the item is not lost
+                source.appendleft(item)
+                raise
+            pending[future] = item
+        finished, _ = wait(pending, return_when=FIRST_COMPLETED)
+        for future in finished:
+            result = future.result()
+            del pending[future]
+            on_done(result)
+
+
 def _bounded(pools: list, new_pool: Callable[[], object], calls: Sequence[tuple], limit: int,
              on_done: Callable[[object], None]) -> None:
     """Run ``pools[0].submit(*call)`` for every call with at most ``limit`` in flight, surviving dying
@@ -555,22 +577,9 @@ def _bounded(pools: list, new_pool: Callable[[], object], calls: Sequence[tuple]
     queue: deque = deque(calls)
     deaths: Counter = Counter()
     while queue:
-        pending: dict[Future, int] = {}
+        pending: dict[Future, tuple] = {}
         try:
-            while queue or pending:
-                while queue and len(pending) < limit:
-                    index, call = queue.popleft()
-                    try:
-                        future = pools[0].submit(*call)
-                    except BrokenProcessPool:  # the pool broke since the last wait: the call is not lost
-                        queue.appendleft((index, call))
-                        raise
-                    pending[future] = (index, call)
-                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    result = future.result()
-                    del pending[future]
-                    on_done(result)
+            _drain(pools[0], queue, limit, lambda item: item[1], pending, on_done)
         except BrokenProcessPool:
             for index, call in sorted(pending.values(), key=lambda item: item[0]):
                 deaths[index] += 1
@@ -604,20 +613,7 @@ def run_jobs(pool, new_pool: Callable[[], object], jobs: Sequence[Job], call: Ca
         source, cap = (alone, 1) if solo else (queue, limit)
         pending: dict[Future, Job] = {}
         try:
-            while source or pending:
-                while source and len(pending) < cap:
-                    job = source.popleft()
-                    try:
-                        future = pool.submit(*call(job))
-                    except BrokenProcessPool:  # the pool broke since the last wait: the job is not lost
-                        source.appendleft(job)
-                        raise
-                    pending[future] = job
-                finished, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in finished:
-                    summary = future.result()
-                    del pending[future]
-                    on_done(summary)
+            _drain(pool, source, cap, call, pending, on_done)
         except BrokenProcessPool:
             for job in pending.values():
                 if solo:

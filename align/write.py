@@ -27,22 +27,35 @@ EXTENSIONS = {"tsv": ".tsv", "links": ".links", "moses": ".ru", "jsonl": ".jsonl
               "bitext": ".bitext"}
 
 
+def _open_temporary(path: Path, mode: str) -> tuple[str, IO]:
+    """A new temporary file beside ``path`` (same folder, so a rename replaces ``path`` atomically)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    kwargs = {} if "b" in mode else {"encoding": "utf-8", "newline": "\n"}
+    return tmp, os.fdopen(fd, mode, **kwargs)
+
+
+def _seal_temporary(handle: IO, tmp: str, path: Path) -> None:
+    """Flush and sync a written temporary, close it and give it the permissions ``path`` has (or a
+    new file would have: mkstemp makes 0600)."""
+    handle.flush()
+    os.fsync(handle.fileno())
+    handle.close()
+    os.chmod(tmp, _new_file_mode(path))
+
+
 @contextlib.contextmanager
 def atomic_write(path: str | Path, mode: str = "w") -> Iterator[IO]:
     """Yield a file that replaces ``path`` only once it is completely written."""
     path = Path(path)
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        tmp, handle = _open_temporary(path, mode)
     except OSError as exc:
         raise OutputError(f"cannot write {path}: {exc.strerror or exc}") from exc
     try:
-        kwargs = {} if "b" in mode else {"encoding": "utf-8", "newline": "\n"}
-        with os.fdopen(fd, mode, **kwargs) as handle:
+        with handle:
             yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, _new_file_mode(path))  # mkstemp makes 0600; give the usual permissions
+            _seal_temporary(handle, tmp, path)
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -54,54 +67,48 @@ def write_files_atomically(contents: dict[Path, Iterable[str]]) -> list[Path]:
     """Write several text files as one: every file is written and synced to a temporary first, and
     only when all are complete do they replace the old ones (a full disk leaves every old file as it
     was, and no temporary behind). Returns the paths, in the given order."""
-    temporaries: list[tuple[str, Path]] = []
+    staged = StagedFiles()
     current: Path | str = ""
     try:
         for path, lines in contents.items():
             current = path
-            path.parent.mkdir(parents=True, exist_ok=True)
-            fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-            temporaries.append((tmp, path))
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as handle:
+            with staged.open(path) as handle:
                 handle.writelines(lines)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.chmod(tmp, _new_file_mode(path))
-        for tmp, path in temporaries:
-            os.replace(tmp, path)
+        staged.commit()
     except OSError as exc:
-        _remove_temporaries(tmp for tmp, _ in temporaries)
+        staged.discard()
         raise OutputError(f"cannot write {current}: {exc.strerror or exc}") from exc
     except BaseException:
-        _remove_temporaries(tmp for tmp, _ in temporaries)
+        staged.discard()
         raise
     return list(contents)
 
 
 class StagedFiles:
     """A set of files replaced together: each is written to a temporary beside its target (`open`),
-    and `commit` puts them all in place. A journal listing the renames is written (and synced) before
-    the first one, so a run killed between two renames is completed by `finish_commit` at the next
-    start: readers never see a set mixing two runs. `discard` removes the temporaries."""
+    and `commit` puts them all in place. With a ``journal``, the list of renames is written (and
+    synced) before the first one, so a run killed between two renames is completed by `finish_commit`
+    at the next start: readers never see a set mixing two runs. `discard` removes the temporaries."""
 
-    def __init__(self, journal: Path) -> None:
-        self.journal = Path(journal)
+    def __init__(self, journal: Path | None = None) -> None:
+        self.journal = Path(journal) if journal is not None else None
         self.staged: list[tuple[str, str]] = []
 
     @contextlib.contextmanager
     def open(self, path: str | Path, mode: str = "w") -> Iterator[IO]:
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        tmp, handle = _open_temporary(path, mode)
         self.staged.append((tmp, str(path)))
-        kwargs = {} if "b" in mode else {"encoding": "utf-8", "newline": "\n"}
-        with os.fdopen(fd, mode, **kwargs) as handle:
+        with handle:
             yield handle
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, _new_file_mode(path))
+            _seal_temporary(handle, tmp, path)
 
     def commit(self) -> None:
+        if self.journal is None:  # no journal: a failed rename leaves the rest for `discard`
+            for tmp, target in self.staged:
+                os.replace(tmp, target)
+            self.staged = []
+            return
         with atomic_write(self.journal) as handle:
             json.dump(self.staged, handle)
         # from here on the journal owns the temporaries: should a rename fail, `discard` must not

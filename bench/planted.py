@@ -89,11 +89,13 @@ def run_once(n: int, seed: int, overrides: list[str]) -> dict:
     import resource
     import time
 
+    from quality import parse_settings
+
     from align.aligner import align_vectors
     from align.eval import as_id_links
 
     ru, az, gold = planted(n, seed)
-    settings = _settings(overrides)
+    settings = parse_settings(overrides)
     align_vectors(ru[:300], az[:300], settings=settings)  # compile the numba kernels outside the timing
     started = time.perf_counter()
     links = as_id_links(align_vectors(ru, az, settings=settings))
@@ -104,19 +106,6 @@ def run_once(n: int, seed: int, overrides: list[str]) -> dict:
     return {"n": len(ru), "m": len(az), "f1": result["f1_strict"], "precision": result["precision_strict"],
             "recall": result["recall_strict"], "nulls_found": found, "nulls": total, "seconds": seconds,
             "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, "extra_merges": absorbed}
-
-
-def _settings(items: list[str]):
-    import ast
-    from dataclasses import replace
-
-    from align.aligner import DEFAULT
-
-    values = {}
-    for item in items:
-        name, _, value = item.partition("=")
-        values[name] = ast.literal_eval(value)
-    return replace(DEFAULT, **values)
 
 
 def measure(n: int = 20_000, seed: int = 7, overrides: list[str] | None = None) -> dict:
