@@ -156,15 +156,31 @@ def align_units(ru_units: Sequence[Unit], az_units: Sequence[Unit], encoder: Tex
     Returns links covering every unit id exactly once: the title link first, then caption links,
     then body links in order (recovered moved links at the place of their first ru unit).
     """
+    ru_vecs, az_vecs = embed_units(ru_units, encoder), embed_units(az_units, encoder)
+    return align_embedded(ru_units, az_units, ru_vecs, az_vecs, encoder, settings, calibration)
+
+
+def embed_units(units: Sequence[Unit], encoder: TextEncoder) -> np.ndarray:
+    """One L2-normalised row per unit (an empty (0, 1) array for no units)."""
+    units = list(units)
+    if not units:
+        return np.zeros((0, 1), np.float32)
+    return _as_unit_rows(encoder.encode([u.text for u in units]))
+
+
+def align_embedded(ru_units: Sequence[Unit], az_units: Sequence[Unit], ru_vecs: np.ndarray, az_vecs: np.ndarray,
+                   encoder: TextEncoder | None = None, settings: Settings | None = None,
+                   calibration: dict | None = None) -> list[Link]:
+    """`align_units` on units already embedded (``ru_vecs[k]`` is the vector of ``ru_units[k]``).
+
+    ``encoder`` is needed only with ``Settings(embed_blocks=k)`` (real embeddings of concatenations).
+    """
     s = settings or DEFAULT
     if calibration is None:
         from .score import calibration_for
 
         calibration = calibration_for(getattr(encoder, "name", None))
     ru_units, az_units = list(ru_units), list(az_units)
-    ru_vecs = encoder.encode([u.text for u in ru_units]) if ru_units else np.zeros((0, 1), np.float32)
-    az_vecs = encoder.encode([u.text for u in az_units]) if az_units else np.zeros((0, 1), np.float32)
-    ru_vecs, az_vecs = _as_unit_rows(ru_vecs), _as_unit_rows(az_vecs)
 
     def part(units: list[Unit], kinds: tuple[str, ...]) -> list[int]:
         return [k for k, u in enumerate(units) if u.kind in kinds]
@@ -175,24 +191,40 @@ def align_units(ru_units: Sequence[Unit], az_units: Sequence[Unit], encoder: Tex
     # title ↔ title: always one bead
     ru_title, az_title = part(ru_units, ("title",)), part(az_units, ("title",))
     if ru_title or az_title:
-        links.append(_group_link(ru_units, az_units, ru_title, az_title, ru_vecs, az_vecs))
+        links.append(_group_link(ru_units, az_units, ru_title, az_title, ru_vecs, az_vecs, s.hub_k))
     # captions ↔ captions: one-to-one, order ignored
     ru_cap, az_cap = part(ru_units, ("caption",)), part(az_units, ("caption",))
-    links += match_one_to_one(ru_cap, az_cap, ru_vecs, az_vecs, ru_units, az_units, levels, s.caption_tau)
+    links += match_one_to_one(ru_cap, az_cap, ru_vecs, az_vecs, ru_units, az_units, levels, s.caption_tau, s.hub_k)
     # the body
     if ru_body or az_body:
+        dim = max(ru_vecs.shape[1], az_vecs.shape[1])
         body = align_vectors(
-            ru_vecs[ru_body] if ru_body else np.zeros((0, ru_vecs.shape[1]), np.float32),
-            az_vecs[az_body] if az_body else np.zeros((0, az_vecs.shape[1]), np.float32),
+            ru_vecs[ru_body] if ru_body else np.zeros((0, dim), np.float32),
+            az_vecs[az_body] if az_body else np.zeros((0, dim), np.float32),
             ru_paragraphs=[ru_units[k].paragraph for k in ru_body],
             az_paragraphs=[az_units[k].paragraph for k in az_body],
             ru_texts=[ru_units[k].text for k in ru_body], az_texts=[az_units[k].text for k in az_body],
-            encode_concat=encoder.encode, max_bead=s.max_bead, settings=s, calibration=calibration,
+            encode_concat=encoder.encode if encoder is not None else None, max_bead=s.max_bead, settings=s,
+            calibration=calibration,
         )
         for link in body:
             links.append(Link(tuple(ru_units[ru_body[i]].id for i in link.ru),
                               tuple(az_units[az_body[j]].id for j in link.az), link.similarity, link.margin))
     return links
+
+
+def group_margin(u: np.ndarray, v: np.ndarray, ru_rivals: np.ndarray, az_rivals: np.ndarray, k: int) -> tuple[float, float]:
+    """(cosine, margin) of the pair of (normalised) vectors ``u`` (ru) ↔ ``v`` (az), the margin taken
+    as the body's sentences take theirs (and as the calibration was fitted): the cosine minus the mean
+    of both sides' hubs, a hub being the mean of the ``k`` best cosines among the partner and the
+    rivals (``az_rivals``: the other az candidates ``u`` could have matched, one row each)."""
+    cos = float(u @ v)
+
+    def hub(x: np.ndarray, rivals: np.ndarray) -> float:
+        values = np.concatenate([[cos], rivals @ x]) if len(rivals) else np.array([cos])
+        return float(np.sort(values)[-min(k, len(values)):].mean())
+
+    return cos, cos - 0.5 * (hub(u, az_rivals) + hub(v, ru_rivals))
 
 
 def paragraph_links(links: Sequence[Link], ru_units: Sequence[Unit], az_units: Sequence[Unit]) -> list[Link]:
@@ -465,37 +497,45 @@ def _windowed_mutual_best(ru: np.ndarray, az: np.ndarray, r: int, window: int) -
 
 
 # --------------------------------------------------------------------------- structure
-def _group_link(ru_units, az_units, ru_idx, az_idx, ru_vecs, az_vecs) -> Link:
+def _group_link(ru_units, az_units, ru_idx, az_idx, ru_vecs, az_vecs, hub_k: int = 4) -> Link:
+    """The title bead: all title units of each side in one link, its margin against every other unit of
+    the other side (a junk title competes with the real headline's neighbours and loses)."""
     ru_ids = tuple(ru_units[k].id for k in ru_idx)
     az_ids = tuple(az_units[k].id for k in az_idx)
     if not ru_idx or not az_idx:
         return Link(ru_ids, az_ids)
-    u = _unit(ru_vecs[ru_idx].sum(axis=0))
-    v = _unit(az_vecs[az_idx].sum(axis=0))
-    sim = float(u @ v)
-    return Link(ru_ids, az_ids, sim, 0.0)
+    u = unit_vector(ru_vecs[ru_idx].sum(axis=0))
+    v = unit_vector(az_vecs[az_idx].sum(axis=0))
+    sim, margin = group_margin(u, v, _others(ru_vecs, ru_idx), _others(az_vecs, az_idx), hub_k)
+    return Link(ru_ids, az_ids, sim, margin)
 
 
-def _unit(v: np.ndarray) -> np.ndarray:
+def _others(vecs: np.ndarray, taken: Sequence[int]) -> np.ndarray:
+    """The rows of ``vecs`` not in ``taken``."""
+    keep = np.ones(len(vecs), dtype=bool)
+    keep[list(taken)] = False
+    return vecs[keep]
+
+
+def unit_vector(v: np.ndarray) -> np.ndarray:
+    """``v`` scaled to length 1 (a zero vector stays zero)."""
     return v / max(float(np.linalg.norm(v)), 1e-9)
 
 
 def match_one_to_one(ru_idx: list[int], az_idx: list[int], ru_vecs, az_vecs, ru_units, az_units,
-                     levels: dict | None, tau: float) -> list[Link]:
+                     levels: dict | None, tau: float, hub_k: int = 4) -> list[Link]:
     """One-to-one matching ignoring order (greedy on similarity, mutual best first).
 
     A pair is kept when its cosine clears ``tau`` on the body's scale (low = median of all body pairs,
-    high = median of mutual-best body pairs); others become nulls. Links come in ru order, az-only
-    nulls last.
+    high = median of mutual-best body pairs); others become nulls. Its margin (`group_margin`) is
+    taken against every other unit of the other side (captions, title and body). Links come in ru
+    order, az-only nulls last.
     """
     if not ru_idx and not az_idx:
         return []
     pairs: dict[int, tuple[int, float, float]] = {}
     if ru_idx and az_idx:
         sim = ru_vecs[ru_idx] @ az_vecs[az_idx].T
-        k = min(2, len(az_idx))
-        ru_hub = np.sort(sim, axis=1)[:, -k:].mean(axis=1)
-        az_hub = np.sort(sim, axis=0)[-min(2, len(ru_idx)):, :].mean(axis=0)
         low, high = (levels["low"], levels["high"]) if levels else (0.0, 1.0)
         order = np.dstack(np.unravel_index(np.argsort(-sim, axis=None), sim.shape))[0]
         used_r, used_a = set(), set()
@@ -507,7 +547,9 @@ def match_one_to_one(ru_idx: list[int], az_idx: list[int], ru_vecs, az_vecs, ru_
                 break
             used_r.add(r)
             used_a.add(a)
-            pairs[r] = (a, value, value - 0.5 * float(ru_hub[r] + az_hub[a]))
+            ri, ai = ru_idx[r], az_idx[a]
+            _, margin = group_margin(ru_vecs[ri], az_vecs[ai], _others(ru_vecs, [ri]), _others(az_vecs, [ai]), hub_k)
+            pairs[r] = (a, value, margin)
     links = []
     for r, k in enumerate(ru_idx):
         if r in pairs:
@@ -650,8 +692,8 @@ def _links(doc: Document, beads, moved) -> list[Link]:
 
 
 def _values_any(doc: Document, ri, ai) -> tuple[float, float]:
-    u = _unit(doc.ru[list(ri)].sum(axis=0))
-    v = _unit(doc.az[list(ai)].sum(axis=0))
+    u = unit_vector(doc.ru[list(ri)].sum(axis=0))
+    v = unit_vector(doc.az[list(ai)].sum(axis=0))
     cos = float(u @ v)
     hub = 0.5 * (doc.inputs.ru_hub[list(ri)].mean() + doc.inputs.az_hub[list(ai)].mean())
     return cos, cos - float(hub)

@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Sequence
 
-from .aligner import align_units
+import numpy as np
+
+from .aligner import align_embedded, align_units, embed_units, group_margin, unit_vector
 from .clean import clean_page
 from .embed import TextEncoder
 from .filters import FilterSettings, filter_rows
@@ -131,9 +133,11 @@ def align_articles(
     ru_article, az_article = order_by_language(ru_article, az_article, warnings)
     doc = doc or document_name(ru_article.source)
     ru_units, az_units = segment_article(ru_article), segment_article(az_article)
-    links = align_units(ru_units, az_units, encoder)
+    ru_vecs, az_vecs = embed_units(ru_units, encoder), embed_units(az_units, encoder)
+    links = align_embedded(ru_units, az_units, ru_vecs, az_vecs, encoder)
     if level == "paragraph":
-        ru_units, az_units, links = to_paragraph_level(ru_article, az_article, ru_units, az_units, links)
+        ru_units, az_units, links = to_paragraph_level(ru_article, az_article, ru_units, az_units, links,
+                                                       ru_vecs, az_vecs)
     pairs = score_links(links, ru_units, az_units, doc, calibration_for(getattr(encoder, "name", None)))
     if filters is not None:
         pairs = filter_rows(pairs, filters)
@@ -209,11 +213,15 @@ def document_name(path: str | Path) -> str:
 def to_paragraph_level(
     ru_article: Article, az_article: Article,
     ru_units: Sequence[Unit], az_units: Sequence[Unit], links: Sequence[Link],
+    ru_vecs: np.ndarray | None = None, az_vecs: np.ndarray | None = None, hub_k: int = 4,
 ) -> tuple[list[Unit], list[Unit], list[Link]]:
     """Turn sentence links into n-m paragraph groups consistent with them.
 
     Title and caption links keep their shape; body paragraphs joined by any sentence link fall into
-    one group (connected components), so no sentence link crosses a group boundary.
+    one group (connected components), so no sentence link crosses a group boundary. With the sentence
+    vectors, a group's similarity and margin are those of its summed vectors, the margin against the
+    other side's single paragraphs (`align.aligner.group_margin`), as sentences are scored; without
+    them, the similarity is the mean of its sentence links' and the margin that of their margins.
     """
     ru_para, az_para = segment_article(ru_article, "paragraph"), segment_article(az_article, "paragraph")
     ru_map = _sentence_to_paragraph_unit(ru_units, ru_para)
@@ -228,7 +236,7 @@ def to_paragraph_level(
         return node
 
     head_links: list[Link] = []
-    sims: dict[tuple[str, int], list[float]] = {}
+    sentence_links: dict[tuple[str, int], list[Link]] = {}
     for link in links:
         nodes = [("ru", ru_map[i]) for i in link.ru] + [("az", az_map[i]) for i in link.az]
         if any(_is_head(u) for u in (*[ru_units[i] for i in link.ru], *[az_units[i] for i in link.az])):
@@ -240,21 +248,50 @@ def to_paragraph_level(
         for node in nodes[1:]:
             parent[find(node)] = find(nodes[0])
         if link.ru and link.az:
-            sims.setdefault(nodes[0], []).append(link.similarity)
+            sentence_links.setdefault(nodes[0], []).append(link)
     groups: dict[tuple[str, int], list[tuple[str, int]]] = {}
     for node in list(parent):
         groups.setdefault(find(node), []).append(node)
-    scores: dict[tuple[str, int], list[float]] = {}
-    for node, values in sims.items():
-        scores.setdefault(find(node), []).extend(values)
+    members: dict[tuple[str, int], list[Link]] = {}
+    for node, found in sentence_links.items():
+        members.setdefault(find(node), []).extend(found)
+    vectors = None
+    if ru_vecs is not None and az_vecs is not None:
+        vectors = (_paragraph_vectors(ru_units, ru_map, ru_vecs), _paragraph_vectors(az_units, az_map, az_vecs))
     body_links = []
-    for root, members in groups.items():
-        ru_ids = tuple(sorted(i for side, i in members if side == "ru"))
-        az_ids = tuple(sorted(i for side, i in members if side == "az"))
-        sim = sum(scores.get(root, [0.0])) / max(1, len(scores.get(root, [])))
-        body_links.append(Link(ru_ids, az_ids, sim if ru_ids and az_ids else 0.0, 0.0))
+    for root, nodes in groups.items():
+        ru_ids = tuple(sorted(i for side, i in nodes if side == "ru"))
+        az_ids = tuple(sorted(i for side, i in nodes if side == "az"))
+        found = members.get(root, [])
+        if not (ru_ids and az_ids and found):
+            body_links.append(Link(ru_ids, az_ids))
+        elif vectors is not None:
+            body_links.append(Link(ru_ids, az_ids, *_group_scores(ru_ids, az_ids, *vectors, hub_k)))
+        else:
+            body_links.append(Link(ru_ids, az_ids, float(np.mean([l.similarity for l in found])),
+                                   float(np.mean([l.margin for l in found]))))
     body_links.sort(key=lambda l: (min(l.ru) if l.ru else _az_anchor(l, body_links), min(l.az, default=-1)))
     return ru_para, az_para, [*_dedupe_head(head_links), *body_links]
+
+
+def _paragraph_vectors(units: Sequence[Unit], mapping: dict[int, int], vecs: np.ndarray) -> dict[int, np.ndarray]:
+    """Body paragraph-unit id → the sum of its sentences' vectors."""
+    sums: dict[int, np.ndarray] = {}
+    for k, unit in enumerate(units):
+        if not _is_head(unit):
+            pid = mapping[unit.id]
+            sums[pid] = sums[pid] + vecs[k] if pid in sums else vecs[k].astype(np.float64)
+    return sums
+
+
+def _group_scores(ru_ids, az_ids, ru_sums, az_sums, hub_k: int) -> tuple[float, float]:
+    """(cosine, margin) of a paragraph group from its summed vectors, against the single paragraphs of
+    the other side outside it."""
+    u = unit_vector(sum(ru_sums[i] for i in ru_ids))
+    v = unit_vector(sum(az_sums[j] for j in az_ids))
+    ru_rivals = np.array([unit_vector(x) for i, x in ru_sums.items() if i not in ru_ids]).reshape(-1, len(u))
+    az_rivals = np.array([unit_vector(x) for j, x in az_sums.items() if j not in az_ids]).reshape(-1, len(v))
+    return group_margin(u, v, ru_rivals, az_rivals, hub_k)
 
 
 def _is_head(unit: Unit) -> bool:

@@ -329,3 +329,16 @@ def test_numbers_of_the_texts_reach_the_search():
     assert shared[0, 0 - x.start[0]] == 1 and shared[0, 1 - x.start[0]] == 1 and shared[1].sum() == 0
     assert doc.scoring.number_match == DEFAULT.number_match > 0
     assert prepare(vectors(ru), vectors(az), DEFAULT).inputs.N.size == 0
+
+
+def test_title_and_caption_margins_are_measured_against_the_other_side():
+    """A right title / caption pair gets a positive margin over the other side's units; a title that is
+    not the other side's headline (junk, or a sentence of the body) gets a lower one."""
+    t = lambda f, side: fact_text([f], side, f"x{f}")  # noqa: E731
+    body = [[t(10, "ru"), t(11, "ru")], [t(12, "ru")]]
+    az_body = [[t(10, "az"), t(11, "az")], [t(12, "az")]]
+    right = align_units(units(t(1, "ru"), [t(2, "ru")], body), units(t(1, "az"), [t(2, "az")], az_body), FakeEncoder())
+    assert right[0].margin > 0.0 and right[1].margin > 0.0
+    junk = align_units(units(t(11, "ru"), [t(2, "ru")], body), units(t(1, "az"), [t(2, "az")], az_body), FakeEncoder())
+    assert (junk[0].ru, junk[0].az) == ((0,), (0,))  # the title bead is always formed …
+    assert junk[0].margin < right[0].margin - 0.05  # … but its margin says it is not the headline
