@@ -23,7 +23,10 @@ After the search:
 """
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, replace
+from functools import lru_cache
+from pathlib import Path
 from typing import Callable, Sequence
 
 import numpy as np
@@ -68,6 +71,8 @@ class Settings:
     embed_blocks: int = 0  # embed concatenations of 2 … this many units per side for real (0: derive all)
     embedded_weight: float = 1.0  # share of a bead's cosine from embedded concatenations (the rest derived)
     reevaluate: str = "split"  # "split": undo merges of confident 1-1 pairs; "off"
+    peel: bool = True  # a merged unit the bead scorer (align/bead_scorer.json) calls absorbed becomes a null
+    peel_threshold: float = 0.8  # … when its P(absorbed) is above this (0.5 / 0.8 measured on the dev sets)
     split_tau: float = 1.0  # every 1-1 part must be a mutual best with ŝ ≥ this
     recover: bool = True
     recover_tau: float = 0.4  # out-of-order links need more evidence
@@ -127,9 +132,9 @@ def _align_vectors(ru, az, s, ru_paragraphs, az_paragraphs, ru_lengths, az_lengt
     doc = prepare(ru, az, s, ru_paragraphs, az_paragraphs,
                   _lengths(ru_lengths, ru_texts, n), _lengths(az_lengths, az_texts, m), calibration,
                   encode_concat, texts)
-    beads = dp.search(doc.inputs, doc.scoring)
-    if s.reevaluate == "split":
-        beads = split_confident(doc, beads)
+    beads = first_beads(doc)
+    if s.peel:
+        beads = peel_absorbed(doc, beads, load_bead_scorer())
     moved: list[tuple[tuple[int, ...], tuple[int, ...]]] = []
     if s.recover:
         beads, moved = recover(doc, ru, az, beads)
@@ -563,6 +568,123 @@ def match_one_to_one(ru_idx: list[int], az_idx: list[int], ru_vecs, az_vecs, ru_
 
 
 # --------------------------------------------------------------------------- after the search
+def first_beads(doc: Document) -> list[tuple[int, int, int, int]]:
+    """The search's path, with confident over-merges split back (``reevaluate="split"``)."""
+    beads = dp.search(doc.inputs, doc.scoring)
+    if doc.settings.reevaluate == "split":
+        beads = split_confident(doc, beads)
+    return beads
+
+
+BEAD_SCORER_FILE = Path(__file__).with_name("bead_scorer.json")
+PEEL_FEATURES = ("gain", "own", "dp_gain", "length_merge", "length_rest", "share", "char_share", "has_lengths")
+
+
+@lru_cache(maxsize=4)
+def load_bead_scorer(path: Path = BEAD_SCORER_FILE) -> dict:
+    """The fitted bead scorer: ``{"features": [...], "weights": [...], "bias": b, ...}`` (bench/bead_scorer.py)."""
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    if tuple(data.get("features", ())) != PEEL_FEATURES or len(data.get("weights", ())) != len(PEEL_FEATURES):
+        raise ValueError(f"{path}: features {data.get('features')} do not match {list(PEEL_FEATURES)}")
+    return data
+
+
+def peel_options(bead: tuple[int, int, int, int]) -> list[tuple[str, int]]:
+    """Where a unit can be peeled off a merge: (side, unit index) for the first and the last unit of each
+    side holding two or more units (none for 1-1 beads and nulls)."""
+    i0, i1, j0, j1 = bead
+    if i1 - i0 < 1 or j1 - j0 < 1 or (i1 - i0) + (j1 - j0) < 3:
+        return []
+    out = []
+    if i1 - i0 >= 2:
+        out += [("ru", i0), ("ru", i1 - 1)]
+    if j1 - j0 >= 2:
+        out += [("az", j0), ("az", j1 - 1)]
+    return out
+
+
+def peeled(bead: tuple[int, int, int, int], side: str, unit: int) -> tuple[tuple[int, int, int, int], tuple[int, int, int, int]]:
+    """(the rest of the bead, the peeled unit's own bead against the bead's other side)."""
+    i0, i1, j0, j1 = bead
+    if side == "ru":
+        rest = (i0 + 1, i1, j0, j1) if unit == i0 else (i0, i1 - 1, j0, j1)
+        return rest, (unit, unit + 1, j0, j1)
+    rest = (i0, i1, j0 + 1, j1) if unit == j0 else (i0, i1, j0, j1 - 1)
+    return rest, (i0, i1, unit, unit + 1)
+
+
+def peel_features(doc: Document, bead, side: str, unit: int) -> np.ndarray:
+    """The bead scorer's view of peeling ``unit`` off ``bead`` (`PEEL_FEATURES`, in that order):
+
+    * ``gain``: ŝ of the merge minus ŝ of the rest (what the unit adds, on the document's scale);
+    * ``own``: ŝ of the unit alone against the bead's other side;
+    * ``dp_gain``: the search's score of the merge minus that of the rest (the null costs nothing);
+    * ``length_merge`` / ``length_rest``: |log char ratio − the document's centre| of the merge / the rest;
+    * ``share``: the unit's cosine with the other side over the merge's, both above the document's
+      typical unrelated cosine — a true part carries ≈ 0.7, an absorbed sentence ≈ 0;
+    * ``char_share``: the unit's characters over its side's in the merge;
+    * ``has_lengths``: 1 when lengths are known (texts), else 0 (vectors only: lengths are 1s).
+    """
+    x, sc = doc.inputs, doc.scoring
+    rest, own = peeled(bead, side, unit)
+    (cos_m, margin_m, score_m), (_, margin_r, score_r), (cos_o, margin_o, _) = dp.bead_values(x, sc, [bead, rest, own])
+    shat = lambda margin: (margin - sc.floor) * sc.scale  # noqa: E731
+    floor = sc.cosine_floor
+    share = (cos_o - floor) / max(cos_m - floor, 1e-3)
+    side_len = x.ru_len[bead[0]:bead[1]].sum() if side == "ru" else x.az_len[bead[2]:bead[3]].sum()
+    unit_len = x.ru_len[unit] if side == "ru" else x.az_len[unit]
+    return np.array([shat(margin_m) - shat(margin_r), shat(margin_o), score_m - score_r,
+                     _length_misfit(x, sc, bead), _length_misfit(x, sc, rest), float(np.clip(share, -2.0, 3.0)),
+                     float(unit_len / max(side_len, 1e-9)), float(sc.length_weight > 0)])
+
+
+def _length_misfit(x: dp.Inputs, sc: dp.Scoring, bead) -> float:
+    i0, i1, j0, j1 = bead
+    ru_chars, az_chars = x.ru_len[i0:i1].sum(), x.az_len[j0:j1].sum()
+    return abs(float(np.log((ru_chars + 1.0) / (az_chars + 1.0))) - sc.length_centre)
+
+
+def peel_absorbed(doc: Document, beads: list[tuple[int, int, int, int]], scorer: dict) -> list[tuple[int, int, int, int]]:
+    """A merged unit that does not carry its share of the meaning becomes a null (issue 12).
+
+    For every merge, each unit at an end of a multi-unit side is scored by the bead scorer (a logistic
+    regression over `peel_features`, fitted on the development sets); the most likely absorbed one above
+    ``peel_threshold`` is peeled off, and the rest is looked at again."""
+    weights, bias = np.asarray(scorer["weights"], dtype=np.float64), float(scorer["bias"])
+    threshold = doc.settings.peel_threshold
+    out: list[tuple[int, int, int, int]] = []
+    for bead in beads:
+        pending = [bead]
+        while pending:
+            current = pending.pop()
+            options = peel_options(current)
+            if not options:
+                out.append(current)
+                continue
+            z = [float(peel_features(doc, current, side, unit) @ weights) + bias for side, unit in options]
+            best = int(np.argmax(z))
+            if 1.0 / (1.0 + np.exp(-z[best])) <= threshold:
+                out.append(current)
+                continue
+            side, unit = options[best]
+            rest, _ = peeled(current, side, unit)
+            null, first = _null_bead(current, side, unit)
+            if first:
+                out.append(null)
+                pending.append(rest)
+            else:
+                pending += [null, rest]  # the rest is looked at (and written) before the null after it
+    return out
+
+
+def _null_bead(bead, side: str, unit: int) -> tuple[tuple[int, int, int, int], bool]:
+    """The null bead of a unit peeled off ``bead``, and whether it comes before the rest of the bead."""
+    i0, i1, j0, j1 = bead
+    if side == "ru":
+        return ((unit, unit + 1, j0, j0), True) if unit == i0 else ((unit, unit + 1, j1, j1), False)
+    return ((i0, i0, unit, unit + 1), True) if unit == j0 else ((i1, i1, unit, unit + 1), False)
+
+
 def split_confident(doc: Document, beads: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
     """Undo over-merging: split an n-n bead (2-2, 3-3 …) into n 1-1 pairs when every one of them
     is a mutual best match in the document with ŝ ≥ ``split_tau``.

@@ -167,23 +167,35 @@ def score_links(links: Sequence[Link], ru_units: Sequence[Unit], az_units: Seque
 # --------------------------------------------------------------------------- fitting constants
 def fit_calibration(true_cos, true_margin, wrong_cos, wrong_margin, iterations: int = 200) -> dict:
     """Logistic regression P(true | cos, margin), classes weighted equally (Newton's method)."""
-    X = np.column_stack([np.concatenate([true_cos, wrong_cos]), np.concatenate([true_margin, wrong_margin]),
-                         np.ones(len(true_cos) + len(wrong_cos))]).astype(np.float64)
+    X = np.column_stack([np.concatenate([true_cos, wrong_cos]), np.concatenate([true_margin, wrong_margin])])
     y = np.concatenate([np.ones(len(true_cos)), np.zeros(len(wrong_cos))])
     weight = np.where(y == 1, 0.5 / len(true_cos), 0.5 / len(wrong_cos))
-    beta = np.zeros(3)
+    beta, accuracy = fit_logistic(X, y, weight, iterations)
+    return {"cos_weight": float(beta[0]), "margin_weight": float(beta[1]), "bias": float(beta[2]),
+            "balanced_accuracy": round(accuracy, 4)}
+
+
+def fit_logistic(X: np.ndarray, y: np.ndarray, weight: np.ndarray | None = None, iterations: int = 200,
+                 ridge: float = 1e-4) -> tuple[np.ndarray, float]:
+    """Weighted logistic regression by Newton's method: (coefficients with the bias last, weighted accuracy).
+
+    ``X``: (n, k) features, ``y``: 0/1 labels, ``weight``: per-row weights (default: all equal, summing to 1).
+    """
+    X = np.column_stack([np.asarray(X, dtype=np.float64), np.ones(len(X))])
+    y = np.asarray(y, dtype=np.float64)
+    weight = np.full(len(y), 1.0 / max(len(y), 1)) if weight is None else np.asarray(weight, dtype=np.float64)
+    beta = np.zeros(X.shape[1])
     for _ in range(iterations):
         p = 1.0 / (1.0 + np.exp(-(X @ beta)))
-        grad = X.T @ (weight * (p - y)) + 1e-4 * beta
-        hess = (X * (weight * p * (1 - p))[:, None]).T @ X + 1e-4 * np.eye(3)
+        grad = X.T @ (weight * (p - y)) + ridge * beta
+        hess = (X * (weight * p * (1 - p))[:, None]).T @ X + ridge * np.eye(X.shape[1])
         step = np.linalg.solve(hess, grad)
         beta -= step
         if np.abs(step).max() < 1e-9:
             break
     p = 1.0 / (1.0 + np.exp(-(X @ beta)))
-    accuracy = float(((p >= 0.5) == (y == 1)).astype(float) @ weight)
-    return {"cos_weight": float(beta[0]), "margin_weight": float(beta[1]), "bias": float(beta[2]),
-            "balanced_accuracy": round(accuracy, 4)}
+    accuracy = float(((p >= 0.5) == (y == 1)).astype(float) @ weight / weight.sum())
+    return beta, accuracy
 
 
 def save_calibration(model_name: str, constants: dict, length_ratio: dict | None = None) -> None:

@@ -261,6 +261,84 @@ def make_docs(split: str = "dev", seed: int = 13, root: Path = NTREX) -> list[De
     return docs
 
 
+def with_nulls(doc: DevDoc, rng: random.Random, foreign: list[tuple[str, str]], merges: int = 2) -> DevDoc:
+    """The article pair with the cases issue 12 names planted on top: a sentence of another document
+    glued next to up to ``merges`` true merges (2-1 / 1-2 …) on one side (a one-sided sentence next to
+    a merge: gold null), and one sentence of another document on both sides (ru and its az translation)
+    in different places, at least two sentences apart (gold: a 1-1 link across the order).
+
+    ``foreign``: (ru, az) line pairs of other documents of the same split. Ids are renumbered."""
+    ru, az = list(doc.ru_units), list(doc.az_units)
+    gold = list(doc.gold)
+    inserts: dict[str, list[tuple[int, str, str]]] = {"ru": [], "az": []}  # side → (after unit id, text, tag)
+    body = {"ru": {u.id for u in ru if u.kind == "sentence"}, "az": {u.id for u in az if u.kind == "sentence"}}
+    merged = [l for l in gold if l[0] and l[1] and len(l[0]) + len(l[1]) > 2
+              and all(i in body["ru"] for i in l[0]) and all(j in body["az"] for j in l[1])]
+    for k, link in enumerate(rng.sample(merged, min(merges, len(merged)))):
+        side = rng.choice(("ru", "az"))
+        ids = link[0] if side == "ru" else link[1]
+        text = rng.choice(foreign)[0 if side == "ru" else 1]
+        inserts[side].append((max(ids) if rng.random() < 0.5 else min(ids) - 1, text, f"null{k}"))
+    ru_body, az_body = sorted(body["ru"]), sorted(body["az"])
+    if len(ru_body) >= 6 and len(az_body) >= 6:
+        pair = rng.choice(foreign)
+        p = rng.randrange(1, len(ru_body) - 1)
+        q_choices = [q for q in range(1, len(az_body) - 1) if abs(q * len(ru_body) / len(az_body) - p) >= 2]
+        if q_choices:
+            q = rng.choice(q_choices)
+            inserts["ru"].append((ru_body[p], pair[0], "both"))
+            inserts["az"].append((az_body[q], pair[1], "both"))
+    new_ids: dict[str, dict] = {}
+    sides: dict[str, list[Unit]] = {}
+    for lang, units in (("ru", ru), ("az", az)):
+        after: dict[int, list[tuple[str, str]]] = {}
+        for anchor, text, tag in inserts[lang]:
+            after.setdefault(anchor, []).append((text, tag))
+        out: list[Unit] = []
+        mapping: dict = {}
+
+        def put(text: str, tag: str, paragraph: int) -> None:
+            mapping[tag] = len(out)
+            out.append(Unit(len(out), "sentence", text, paragraph, 0))
+
+        first_body = min(body[lang])
+        for unit in units:
+            if unit.id == first_body:
+                for text, tag in after.pop(first_body - 1, []):  # glued before the first body sentence
+                    put(text, tag, unit.paragraph)
+            mapping[unit.id] = len(out)
+            out.append(Unit(len(out), unit.kind, unit.text, unit.paragraph, unit.index))
+            for text, tag in after.pop(unit.id, []) if unit.kind == "sentence" else []:
+                put(text, tag, unit.paragraph)
+        for anchor in sorted(after):  # "before" an id that is not a body sentence: put after it instead
+            for text, tag in after[anchor]:
+                put(text, tag, out[-1].paragraph)
+        sentence = 0
+        for k, unit in enumerate(out):
+            if unit.kind == "sentence":
+                out[k] = Unit(unit.id, unit.kind, unit.text, unit.paragraph, sentence)
+                sentence += 1
+        new_ids[lang], sides[lang] = mapping, out
+    new_gold = [(tuple(new_ids["ru"][i] for i in r), tuple(new_ids["az"][j] for j in a)) for r, a in gold]
+    for tag in {tag for side in inserts.values() for _, _, tag in side}:
+        r, a = new_ids["ru"].get(tag), new_ids["az"].get(tag)
+        new_gold.append(((r,) if r is not None else (), (a,) if a is not None else ()))
+    return DevDoc(doc.name, sides["ru"], sides["az"], new_gold)
+
+
+def make_docs_with_nulls(split: str = "dev", seed: int = 13, root: Path = NTREX) -> list[DevDoc]:
+    """`make_docs` with `with_nulls` applied to every document (foreign lines from the same split)."""
+    docs = make_docs(split, seed, root)
+    chosen = [d for i, d in enumerate(load_ntrex(root)) if i + 1 in SPLITS[split]]
+    out = []
+    for doc, (_, ru, az) in zip(docs, chosen):
+        rng = random.Random(f"{seed}:{split}:nulls:{doc.name}")
+        foreign = [(r, a) for _, r_lines, a_lines in chosen if r_lines != ru
+                   for r, a in zip(r_lines[1:], a_lines[1:])]
+        out.append(with_nulls(doc, rng, foreign))
+    return out
+
+
 def bead_counts(docs: list[DevDoc]) -> Counter:
     return Counter(f"{len(r)}-{len(a)}" for d in docs for r, a in d.gold)
 

