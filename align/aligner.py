@@ -73,6 +73,8 @@ class Settings:
     reevaluate: str = "split"  # "split": undo merges of confident 1-1 pairs; "off"
     peel: bool = True  # a merged unit the bead scorer (align/bead_scorer.json) calls absorbed becomes a null
     peel_threshold: float = 0.8  # … when its P(absorbed) is above this (0.5 / 0.8 measured on the dev sets)
+    peel_displaced: bool = True  # a merged unit whose mutual best match lies outside its bead becomes a null …
+    displaced_cells: int = 4_000_000  # … checked against the whole other side up to n·m = this (articles)
     split_tau: float = 1.0  # every 1-1 part must be a mutual best with ŝ ≥ this
     recover: bool = True
     recover_tau: float = 0.4  # out-of-order links need more evidence
@@ -135,6 +137,8 @@ def _align_vectors(ru, az, s, ru_paragraphs, az_paragraphs, ru_lengths, az_lengt
     beads = first_beads(doc)
     if s.peel:
         beads = peel_absorbed(doc, beads, load_bead_scorer())
+    if s.peel_displaced and s.recover and n * m <= s.displaced_cells:
+        beads = peel_displaced(doc, beads)
     moved: list[tuple[tuple[int, ...], tuple[int, ...]]] = []
     if s.recover:
         beads, moved = recover(doc, ru, az, beads)
@@ -674,6 +678,58 @@ def peel_absorbed(doc: Document, beads: list[tuple[int, int, int, int]], scorer:
                 pending.append(rest)
             else:
                 pending += [null, rest]  # the rest is looked at (and written) before the null after it
+    return out
+
+
+def peel_displaced(doc: Document, beads: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
+    """A unit at an end of a merge whose mutual best match in the whole document lies outside the bead
+    — unaligned, or itself at an end of another merge — with ŝ ≥ ``split_tau`` (confident), becomes a
+    null: a sentence with a counterpart elsewhere (moved, or the same quote placed differently on each
+    side) glued here. Its counterpart is freed the same way, and recovery pairs the two."""
+    ru, az, x, sc = doc.ru, doc.az, doc.inputs, doc.scoring
+    tau = doc.settings.split_tau
+    sim = ru @ az.T
+    ru_best, az_best = sim.argmax(axis=1), sim.argmax(axis=0)
+    free = {"ru": set(), "az": set()}  # units unaligned or at an end of a merge
+    for bead in beads:
+        i0, i1, j0, j1 = bead
+        if i1 > i0 and j1 == j0:
+            free["ru"].add(i0)
+        elif j1 > j0 and i1 == i0:
+            free["az"].add(j0)
+        for side, unit in peel_options(bead):
+            free[side].add(unit)
+
+    def displaced(side: str, unit: int, bead) -> bool:
+        i0, i1, j0, j1 = bead
+        if side == "ru":
+            partner = int(ru_best[unit])
+            if az_best[partner] != unit or j0 <= partner < j1 or partner not in free["az"]:
+                return False
+            margin = sim[unit, partner] - 0.5 * (x.ru_hub[unit] + x.az_hub[partner])
+        else:
+            partner = int(az_best[unit])
+            if ru_best[partner] != unit or i0 <= partner < i1 or partner not in free["ru"]:
+                return False
+            margin = sim[partner, unit] - 0.5 * (x.ru_hub[partner] + x.az_hub[unit])
+        return (margin - sc.floor) * sc.scale >= tau
+
+    out: list[tuple[int, int, int, int]] = []
+    for bead in beads:
+        pending = [bead]
+        while pending:
+            current = pending.pop()
+            hit = next(((side, unit) for side, unit in peel_options(current) if displaced(side, unit, current)), None)
+            if hit is None:
+                out.append(current)
+                continue
+            rest, _ = peeled(current, *hit)
+            null, first = _null_bead(current, *hit)
+            if first:
+                out.append(null)
+                pending.append(rest)
+            else:
+                pending += [null, rest]
     return out
 
 

@@ -333,8 +333,8 @@ def make_docs_with_nulls(split: str = "dev", seed: int = 13, root: Path = NTREX)
     out = []
     for doc, (_, ru, az) in zip(docs, chosen):
         rng = random.Random(f"{seed}:{split}:nulls:{doc.name}")
-        foreign = [(r, a) for _, r_lines, a_lines in chosen if r_lines != ru
-                   for r, a in zip(r_lines[1:], a_lines[1:])]
+        foreign = [(r, a) for _, r_lines, a_lines in chosen if r_lines != ru  # not line 1: pages quote it as a teaser
+                   for r, a in zip(r_lines[2:], a_lines[2:])]
         out.append(with_nulls(doc, rng, foreign))
     return out
 
