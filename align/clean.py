@@ -20,7 +20,7 @@ title) — is recorded in ``Article.removed`` with its reason:
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from align.lang import detect_language
 from align.types import Article, Block, InputError, RawPage, Removed
@@ -58,6 +58,8 @@ RUBRICS: tuple[str, ...] = (
     "Политика", "Экономика", "Общество", "В мире", "Спорт", "Культура", "Происшествия", "Бизнес",
     "Siyasət", "Xarici siyasət", "Daxili siyasət", "İqtisadiyyat", "Cəmiyyət", "Dünya", "İdman",
     "Mədəniyyət", "Hadisə", "Hadisələr", "Biznes", "Region",
+    "Внешняя политика", "Внутренняя политика", "Социум", "Наука", "Технологии", "Здоровье", "Регионы",
+    "Армия", "Sosial", "Elm", "Texnologiya", "Səhiyyə", "Regionlar", "Ordu", "Gündəm",
 )
 _RUBRIC = "(?:" + "|".join(re.escape(r) for r in RUBRICS) + ")"
 
@@ -104,9 +106,9 @@ NOISE_LINES: dict[str, dict[str, list[str]]] = {
         "byline": [r"(Автор|Müəllif|Источник|Mənbə)\s*:.{0,80}"],
         # "Siyasət | 6 dekabr 2023 12:45", "Tarix: 10-05-2019 13:10 | Bölmə: Müsahibə"
         "timestamp": [
-            rf"({_DATE_LABEL})?({_RUBRIC}\s*[|/•·,–—-]?\s*)?{_DATE_TIME}"
+            rf"({_DATE_LABEL})?({_RUBRIC}(\s+(Материалы|Materiallar|Новости|Xəbərlər))?\s*[|/•·,–—-]?\s*)?{_DATE_TIME}"
             rf"(\s*\((обновлено|yenilənib)[^)]*\))?(\s*\|\s*(Bölmə|Рубрика|Раздел)\s*:.{{1,40}})?",
-            rf"{_TIME}\s*[,|/•·]?\s*{_DATE}",  # "14:26 / 23-11-2024", "12:45, 6 декабря 2023"
+            rf"({_RUBRIC}\s*[|/•·,–—-]?\s*)?{_TIME}\s*[,|/•·]?\s*{_DATE}",  # "14:26 / 23-11-2024", "Siyasət 10:42 17.04.2024"
             rf"(Сегодня|Вчера|Bu gün|Dünən|Today|Yesterday),?\s+(в\s+|saat\s+)?{_TIME}",
         ],
         # view counters: "👁 1234", "1 234 👁", "Baxış sayı: 1234", "Просмотров: 1234"
@@ -136,6 +138,20 @@ NOISE_LINES: dict[str, dict[str, list[str]]] = {
         "photo-credit": [r"(Фото|Foto|Photo|Видео|Video|Источник фото|Fotonun mənbəyi)\s*:.{0,100}", r"©.{0,100}"],
         "url": [r"(https?://|www\.)\S+"],
         "symbols": [r"[^\w]+"],
+    },
+    # what the real pages of bench/data/real (tune half) showed beyond the tables above: share buttons
+    # spelled out, breadcrumbs, "the news is being updated", script warnings, calls to send a video
+    "generic (real pages)": {
+        "social": ["Messenger", "Vkontakte", "Odnoklassniki", r"Комментари[йи]\s*\(\d*\)", r"Şərh(lər)?\s*\(\d*\)"],
+        "navigation": [
+            r"(Ana Sayfa|Ana səhifə|Главная|Home)\s*[>»/|].{0,200}", r"(Geri dön|Назад|Back)\s*\|?",
+            "Закрыть", "Закрывать", "Bağla", "Избранное", "Избранный", "Источники", "Mənbələr",
+            r"Bu kateqoriyadan digər xəbərlər", r"Другие новости (рубрики|раздела)",
+        ],
+        "advert": [r".{0,60}enable Javascript.{0,120}", r"Разработка (всех типов )?сайтов.{0,80}",
+                   r".{0,100}Ctrl\s*\+\s*Enter.{0,100}"],  # "Нашли ошибку? Выделите … Ctrl+Enter"
+        "timestamp": ["Новость дополняется", r"Xəbər yenilənir(\.\.\.)?", r"Xəbər yenilənəcək"],
+        "subscribe": [r"Şahid olduğunuz hadisələrin.{0,120}", r"\+?\d[\d\s()-]{7,}\s*\((whatsapp|telegram)\)"],
     },
 }
 
@@ -263,12 +279,32 @@ _SENTENCE_BREAK = re.compile(r"[^\W\d_]{2,}[.!?…]+[\"»”)]*\s+[\"«“„(]?
 # ── small pure helpers ───────────────────────────────────────────────────────────────────────
 
 
+_BULLET = re.compile(r"^\s*[•·▪►*–—-]\s*")
+# a stamp glued before a content line: "date 2025-11-10 …" (a page's date field copied with it),
+# "09:23 - Bu gün …" (a feed's time), "2025-11-10 …"
+_STAMP_PREFIX = re.compile(
+    r"^\s*(?:(?:date|дата|tarix)\s*:?\s+\d{4}-\d{2}(?:-\d{2})?(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?"
+    r"|\d{1,2}:\d{2}\s*[-–—|]|\d{4}-\d{2}-\d{2}(?:[ T]\d{1,2}:\d{2}(?::\d{2})?)?)\s+(?=\S)",
+    re.IGNORECASE,
+)
+
+
 def noise_reason(text: str) -> str | None:
-    """The reason a whole line is site noise, or None when it may be content."""
+    """The reason a whole line is site noise, or None when it may be content. A list bullet or dash
+    before it ("• 16 января, 2026", "- Cəmiyyət", "• telegram") does not make furniture content."""
+    bare = _BULLET.sub("", text, count=1)
     for rule in RULES:
-        if rule.pattern.fullmatch(text):
+        if rule.pattern.fullmatch(text) or (bare != text and bare and rule.pattern.fullmatch(bare)):
             return rule.reason
     return None
+
+
+def split_stamp_prefix(text: str) -> tuple[str, str] | None:
+    """(stamp, rest) when ``text`` starts with a date or time stamp glued to content, else None."""
+    m = _STAMP_PREFIX.match(text)
+    if not m or not text[m.end():].strip():
+        return None
+    return text[: m.end()], text[m.end():]
 
 
 def text_key(text: str) -> str:
@@ -565,7 +601,8 @@ def _walk_lines(blocks: tuple[Block, ...], state: _Cleaning) -> str | None:
     a "©" credit or precedes an alt-text suffix of the article's date (:func:`article_date`); the
     same text seen again is a duplicate. Below the title, the headline-like line after a teaser's
     alt text or a "read also" label, and those after a list heading up to the next paragraph, are
-    related news."""
+    related news. A date or time stamp glued before a line's text is cut off first."""
+    blocks = _without_stamp_prefixes(blocks, state)
     alts = [ALT_TEXT.fullmatch(b.text) for b in blocks]
     credits = [split_credit(b.text) for b in blocks]
     page_date = article_date(blocks)
@@ -636,6 +673,18 @@ def _walk_lines(blocks: tuple[Block, ...], state: _Cleaning) -> str | None:
                 continue
         state.body.append(block)
     return title
+
+
+def _without_stamp_prefixes(blocks: tuple[Block, ...], state: _Cleaning) -> tuple[Block, ...]:
+    """The blocks with a glued leading stamp (`split_stamp_prefix`) cut off and recorded as removed."""
+    out = []
+    for block in blocks:
+        stamped = split_stamp_prefix(block.text)
+        if stamped:
+            state.drop(block.line, stamped[0], "timestamp")
+            block = replace(block, text=stamped[1])
+        out.append(block)
+    return tuple(out)
 
 
 def _title_at(blocks: tuple[Block, ...], i: int) -> tuple[str, str, str | None] | None:

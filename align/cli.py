@@ -73,7 +73,7 @@ def keep_options(command):
     """``--min-score`` and ``--allow NAME``: the keep policy, the same for `pair` and `corpus`."""
     command = click.option(
         "--allow", "allow", multiple=True, metavar="NAME",
-        help="Keep rows this filter would drop (repeatable): script, language, length-ratio, numbers, duplicate.",
+        help="Keep rows this filter would drop (repeatable): content, script, language, length-ratio, numbers, duplicate.",
     )(command)
     return click.option(
         "--min-score", "min_score", type=float, default=None,

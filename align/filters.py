@@ -6,6 +6,8 @@ drops it with a short reason that ends up in the TSV ``reason`` column and the r
 =================  ==================================================================================
 ``score``          the score align.score calibrated per model (P(true pair)) below its threshold
                    (align.score.KEEP_THRESHOLD), or below ``min_score`` when the user sets one
+``content``        a side is not text: no word of three letters, or mostly digits and signs once web
+                   addresses are set aside ("• 00:22", "/axar.az/", "16 января, 2026")
 ``script``         the Russian side is not mostly Cyrillic, or the Azerbaijani side not mostly Latin
 ``language``       a language detector does not say ru / az for a side (short texts are not judged)
 ``length-ratio``   one side is far longer than the other (smoothed character-length ratio)
@@ -110,6 +112,29 @@ def _is_small(number: str, limit: float) -> bool:
 
 
 # ----------------------------------------------------------------------------- the filters
+# web addresses, and source tags: "/axar.az/", "/APA/", "(APA)"
+_WEB_ADDRESS = re.compile(r"\S*(?:https?://|www\.|\.(?:az|ru|com|org|net|info|news|tv|gov|edu)\b)\S*"
+                          r"|/[^/\s]{1,30}/|\([A-ZА-ЯЁƏ]{2,12}\)", re.IGNORECASE)
+_WORD3 = re.compile(r"[^\W\d_]{3,}")
+
+
+def has_content(text: str, min_letter_share: float = 0.5) -> bool:
+    """Whether ``text`` reads as text: once web addresses are set aside, a word of three or more
+    letters, and letters making at least ``min_letter_share`` of its non-space characters. A date,
+    a time, a source tag or a counter does not ("• 00:22", "/axar.az/", "• 16 января, 2026")."""
+    rest = _WEB_ADDRESS.sub(" ", text)
+    if not _WORD3.search(rest):
+        return False
+    visible = [ch for ch in rest if not ch.isspace()]
+    return sum(ch.isalpha() for ch in visible) >= min_letter_share * len(visible)
+
+
+def content_filter(pair: Pair) -> FilterResult:
+    """Drop a pair a side of which is not text (`has_content`): site furniture paired with furniture."""
+    for side, text in (("ru", pair.ru), ("az", pair.az)):
+        if not has_content(text):
+            return False, f"content:{side}"
+    return KEEP
 
 
 def model_threshold() -> float:
@@ -285,6 +310,7 @@ class FilterSettings:
     """Which filters run and their thresholds (defaults: all on)."""
 
     min_score: float | None = None  # None: trust the aligner's calibrated keep decision
+    content: bool = True
     script: bool = True
     language: bool = True
     min_language_letters: int = 20
@@ -295,15 +321,15 @@ class FilterSettings:
     def describe(self) -> dict:
         return {
             "score": f"score >= {model_threshold() if self.min_score is None else self.min_score}",
-            "script": self.script, "language": self.language,
+            "content": self.content, "script": self.script, "language": self.language,
             "min_language_letters": self.min_language_letters,
             "length_ratio": list(self.length_ratio) if self.length_ratio else None,
             "numbers": self.numbers, "duplicates": self.duplicates,
         }
 
 
-FILTER_ORDER = ("score", "script", "language", "length-ratio", "numbers", "duplicate")
-ALLOWABLE = ("script", "language", "length-ratio", "numbers", "duplicate")  # what --allow NAME turns off
+FILTER_ORDER = ("score", "content", "script", "language", "length-ratio", "numbers", "duplicate")
+ALLOWABLE = ("content", "script", "language", "length-ratio", "numbers", "duplicate")  # what --allow NAME turns off
 
 
 def settings_from_options(min_score: float | None = None, allow: Sequence[str] = ()) -> FilterSettings:
@@ -317,7 +343,7 @@ def settings_from_options(min_score: float | None = None, allow: Sequence[str] =
     if min_score is not None and not 0.0 <= min_score <= 1.0:
         raise UsageError(f"--min-score {min_score}: must lie between 0 and 1")
     allowed = set(allow)
-    return FilterSettings(min_score=min_score, script="script" not in allowed, language="language" not in allowed,
+    return FilterSettings(min_score=min_score, content="content" not in allowed, script="script" not in allowed, language="language" not in allowed,
                           length_ratio=None if "length-ratio" in allowed else FilterSettings.length_ratio,
                           numbers="numbers" not in allowed, duplicates="duplicate" not in allowed)
 
@@ -347,6 +373,8 @@ def row_failures(pair: Pair, settings: FilterSettings, detect: Callable[[str], s
                  ru_lang: str | None = None, az_lang: str | None = None) -> list[tuple[str, str]]:
     """``(filter name, reason)`` for every stateless filter the pair fails, in `FILTER_ORDER`."""
     checks: list[tuple[str, FilterResult]] = [("score", score_filter(pair, settings.min_score))]
+    if settings.content:
+        checks.append(("content", content_filter(pair)))
     if settings.script:
         checks.append(("script", script_filter(pair)))
     if settings.language and (detect is not None or (ru_lang is not None and az_lang is not None)):

@@ -474,7 +474,8 @@ def looks_hard_wrapped(lines: list[str]) -> bool:
     """True when the text's paragraphs were wrapped at a fixed width: at least half of its
     multi-line groups (runs of lines between blank lines) are wrapped — lines of at most 120
     chars whose non-final lines are at least 30 chars long, within ±35% of their median length,
-    and mostly do not end a sentence. A scraped page (long blocks, short menu items) is not."""
+    and mostly do not end a sentence, while the last one does. A scraped page (long blocks, short
+    menu items, a header line over a photo credit) is not."""
     multi = [g for g in _line_groups(lines) if len(g) > 1]
     if not multi:
         return False
@@ -486,7 +487,8 @@ def looks_hard_wrapped(lines: list[str]) -> bool:
         even = all(30 <= n and abs(n - median) <= 0.35 * median for n in lengths)
         short = all(len(lines[i]) <= 120 for i in group)
         enders = sum(line.endswith((".", "!", "?", "…", ":", "»", '"')) for line in inner)
-        wrapped += short and even and enders < 0.5 * len(inner)
+        closes = lines[group[-1]].endswith((".", "!", "?", "…", "»", '"', "”", ")"))  # a paragraph ends a sentence
+        wrapped += short and even and enders < 0.5 * len(inner) and closes
     return wrapped >= 0.5 * len(multi)
 
 

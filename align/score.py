@@ -31,7 +31,7 @@ CALIBRATION_FILE = Path(__file__).with_name("calibration.json")
 DEFAULT_MODEL_KEY = "multilingual-e5-small|query"
 KEEP_THRESHOLD = 0.5
 ALIGNED_PRIOR = 0.8  # share of aligned pairs that are right before looking at their scores
-BLOCKING = ("wrong-script", "ru-wrong-language", "az-wrong-language")
+BLOCKING = ("no-content", "wrong-script", "ru-wrong-language", "az-wrong-language")
 # ru chars / az chars of true pairs (NTREX docs 1–62): used when calibration.json has no entry
 LENGTH_RATIO = {"centre": 1.0, "low": 0.5, "high": 2.0}
 
@@ -80,9 +80,12 @@ def numbers_in(text: str) -> list[str]:
 
 def pair_flags(ru: str, az: str, length_ratio: float) -> list[str]:
     """Flags of a two-sided pair (see the module docstring)."""
+    from .filters import has_content
     from .lang import detect_language, script_of
 
     flags = []
+    if not (has_content(ru) and has_content(az)):
+        flags.append("no-content")
     if numbers_in(ru) != numbers_in(az):
         flags.append("numbers-differ")
     ru_script, az_script = script_of(ru), script_of(az)

@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from pages import flores_sentences, ntrex_documents, FLORES_DIR, _read_lines  # noqa: E402
 
 from align.filters import (  # noqa: E402
-    LinguaDetector, language_filter, length_ratio_filter, numbers_filter, rule_detector, script_filter,
+    LinguaDetector, content_filter, language_filter, length_ratio_filter, numbers_filter, rule_detector, script_filter,
 )
 from align.types import Pair  # noqa: E402
 
@@ -101,7 +101,8 @@ def filter_table() -> None:
     ntrex = ntrex_documents(range(1, 63))
     sets = {"FLORES dev": list(zip(ru, az)),
             "NTREX dev": [(r, a) for d in ntrex for r, a in zip(d.ru_body, d.az_body)]}
-    filters = {"length-ratio": length_ratio_filter, "numbers": numbers_filter, "script": script_filter}
+    filters = {"content": content_filter, "length-ratio": length_ratio_filter, "numbers": numbers_filter,
+               "script": script_filter}
     print("\nfilters: false drops on true pairs / caught among shifted (wrong) pairs")
     for set_name, pairs in sets.items():
         for name, check in filters.items():
