@@ -147,11 +147,17 @@ NOISE_LINES: dict[str, dict[str, list[str]]] = {
             r"(Ana Sayfa|Ana səhifə|Главная|Home)\s*[>»/|].{0,200}", r"(Geri dön|Назад|Back)\s*\|?",
             "Закрыть", "Закрывать", "Bağla", "Избранное", "Избранный", "Источники", "Mənbələr",
             r"Bu kateqoriyadan digər xəbərlər", r"Другие новости (рубрики|раздела)",
+            r"Новости по тегу.{0,150}", r"Teq(ə| üzrə) (aid )?xəbərlər.{0,150}",  # list headings
         ],
         "advert": [r".{0,60}enable Javascript.{0,120}", r"Разработка (всех типов )?сайтов.{0,80}",
                    r".{0,100}Ctrl\s*\+\s*Enter.{0,100}"],  # "Нашли ошибку? Выделите … Ctrl+Enter"
-        "timestamp": ["Новость дополняется", r"Xəbər yenilənir(\.\.\.)?", r"Xəbər yenilənəcək"],
-        "subscribe": [r"Şahid olduğunuz hadisələrin.{0,120}", r"\+?\d[\d\s()-]{7,}\s*\((whatsapp|telegram)\)"],
+        "timestamp": ["Новость дополняется", r"Xəbər yenilənir(\.\.\.)?", r"Xəbər yenilənəcək",
+                      r".{0,40}\d{1,2}:\d{2}\s*[-–—]\s*(Bu gün|Dünən|Сегодня|Вчера)"],  # "Qafar Ağayev16:49 - Bu gün"
+        "subscribe": [r"Şahid olduğunuz hadisələrin.{0,120}", r"\+?\d[\d\s()-]{7,}\s*\((whatsapp|telegram)\)",
+                      r"Читайте (последние |все |главные )?новости .{0,40}(канал\w*|Telegram|WhatsApp|Дзен).{0,40}",
+                      r"Xəbərləri .{0,40}(kanal\w*|Telegram|WhatsApp).{0,40}(izləyin|oxuyun).{0,10}"],
+        "title-marker": ["ВИДЕО", "ФОТО", "VİDEO", "FOTO", "VIDEO", "PHOTO"],  # a media marker alone on a line
+        "alt-text": [r"<image>.*</image>"],  # an image element copied with the page (its alt text is no content)
     },
 }
 
@@ -162,7 +168,8 @@ TEASER_HEADINGS: tuple[str, ...] = (
     r"(Читайте|Смотрите) (также|еще|ещё)", "Также читайте", r"(Ещё )?[Пп]о теме", "Новости по теме",
     "Материалы по теме", "Другие новости", "Похожие новости", "Последние новости",
     r"Həmçinin (oxuyun|oxu|bax)", "Oxşar xəbərlər", "Digər xəbərlər", r"Mövzu ilə bağlı( xəbərlər)?",
-    r"Mövzuya (aid|görə) xəbərlər", "Son xəbərlər", "Ən son xəbərlər",
+    r"Mövzuya (aid|görə) xəbərlər", "Son xəbərlər", "Ən son xəbərlər", r"Новости по тегу.{0,150}",
+    r"Teq(ə| üzrə) (aid )?xəbərlər.{0,150}",
 )
 
 # Datelines at the start of a paragraph ("БАКУ, 6 дек - Sputnik.", "Bakı. 6 dekabr. REPORT.AZ/"),
