@@ -609,10 +609,10 @@ def _walk_lines(blocks: tuple[Block, ...], state: _Cleaning) -> str | None:
     same text seen again is a duplicate. Below the title, the headline-like line after a teaser's
     alt text or a "read also" label, and those after a list heading up to the next paragraph, are
     related news. A date or time stamp glued before a line's text is cut off first."""
-    blocks = _without_stamp_prefixes(blocks, state)
+    blocks, stamp_date = _without_stamp_prefixes(blocks, state)
     alts = [ALT_TEXT.fullmatch(b.text) for b in blocks]
     credits = [split_credit(b.text) for b in blocks]
-    page_date = article_date(blocks)
+    page_date = article_date(blocks) or stamp_date
     if page_date:
         state.meta["date"] = page_date
         site = next((m["site"] for m in alts if m and m["date"] == page_date), None)
@@ -682,16 +682,18 @@ def _walk_lines(blocks: tuple[Block, ...], state: _Cleaning) -> str | None:
     return title
 
 
-def _without_stamp_prefixes(blocks: tuple[Block, ...], state: _Cleaning) -> tuple[Block, ...]:
-    """The blocks with a glued leading stamp (`split_stamp_prefix`) cut off and recorded as removed."""
-    out = []
+def _without_stamp_prefixes(blocks: tuple[Block, ...], state: _Cleaning) -> tuple[tuple[Block, ...], str | None]:
+    """The blocks with a glued leading stamp (`split_stamp_prefix`) cut off and recorded as removed,
+    and the first such stamp's date (a page's own date field: the fallback for the article's date)."""
+    out, first_date = [], None
     for block in blocks:
         stamped = split_stamp_prefix(block.text)
         if stamped:
             state.drop(block.line, stamped[0], "timestamp")
+            first_date = first_date or parse_date(stamped[0])
             block = replace(block, text=stamped[1])
         out.append(block)
-    return tuple(out)
+    return tuple(out), first_date
 
 
 def _title_at(blocks: tuple[Block, ...], i: int) -> tuple[str, str, str | None] | None:

@@ -49,6 +49,11 @@ class PairingSettings:
     k: int = 8  # neighbours per document, both directions
     head_weight: float = 0.5  # share of the head (title/captions/lead) cosine in the combined cosine
     threshold: float = 0.2  # minimum confidence for a pair (dev pools: true pairs ≥ 0.46, wrong ones < 0.05)
+    # mutual best matches (combined cosine) whose dates do not disagree pair when their margin is at least
+    # this (in neighbour spreads), whatever the logistic model says: real pages of two outlets share few
+    # numbers and names (bench/real_pairing.py, tune half: 2.5 and 3.0 measured; 2.5 let one FLORES
+    # distractor pair on dev pool seed 2); None turns it off
+    mutual_margin: float | None = 3.0
     # logistic model: confidence = sigmoid(bias + Σ weight · feature), features in `FEATURES`
     bias: float = -5.27
     weights: tuple[float, ...] = (0.96, 1.38, 1.60, -1.24, 0.55, 6.88, 10.46, 2.68)
@@ -420,6 +425,26 @@ def candidate_signals(ru_ok: Sequence[DocFeatures], az_ok: Sequence[DocFeatures]
     return out
 
 
+def mutual_best_pairs(scored, ru_taken: dict, az_taken: dict, min_margin: float) -> list:
+    """Candidates ``(confidence, i, j, signals)`` left unpaired whose two documents are each other's
+    nearest (by combined cosine, among all candidates), with a margin of at least ``min_margin`` and
+    dates that do not disagree (`far_dates` 0); their confidence is the model's, raised to 0.5."""
+    best_ru: dict[int, tuple[float, int]] = {}
+    best_az: dict[int, tuple[float, int]] = {}
+    for _, i, j, signals in scored:
+        if signals["cosine"] > best_ru.get(i, (-2.0, -1))[0]:
+            best_ru[i] = (signals["cosine"], j)
+        if signals["cosine"] > best_az.get(j, (-2.0, -1))[0]:
+            best_az[j] = (signals["cosine"], i)
+    out = []
+    for conf, i, j, signals in scored:
+        if (i in ru_taken or j in az_taken or best_ru[i][1] != j or best_az[j][1] != i
+                or signals["far_dates"] or signals["margin"] < min_margin):
+            continue
+        out.append((max(conf, 0.5), i, j, signals))
+    return out
+
+
 def match_features(ru_docs: Sequence[DocFeatures], az_docs: Sequence[DocFeatures],
                    settings: PairingSettings | None = None) -> PairingResult:
     """Pair documents from their features (no model involved)."""
@@ -447,6 +472,11 @@ def match_features(ru_docs: Sequence[DocFeatures], az_docs: Sequence[DocFeatures
         ru_taken[i] = (j, conf)
         az_taken[j] = (i, conf)
         pairs.append(DocPair(ru_ok[i].path, az_ok[j].path, round(conf, 4), signals))
+    if settings.mutual_margin is not None:
+        for conf, i, j, signals in mutual_best_pairs(scored, ru_taken, az_taken, settings.mutual_margin):
+            ru_taken[i] = (j, conf)
+            az_taken[j] = (i, conf)
+            pairs.append(DocPair(ru_ok[i].path, az_ok[j].path, round(conf, 4), {**signals, "mutual_best": 1.0}))
 
     best: dict[tuple[str, int], tuple[float, int]] = {}
     for conf, i, j, _ in scored:
