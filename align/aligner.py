@@ -656,29 +656,16 @@ def peel_absorbed(doc: Document, beads: list[tuple[int, int, int, int]], scorer:
     ``peel_threshold`` is peeled off, and the rest is looked at again."""
     weights, bias = np.asarray(scorer["weights"], dtype=np.float64), float(scorer["bias"])
     threshold = doc.settings.peel_threshold
-    out: list[tuple[int, int, int, int]] = []
-    for bead in beads:
-        pending = [bead]
-        while pending:
-            current = pending.pop()
-            options = peel_options(current)
-            if not options:
-                out.append(current)
-                continue
-            z = [float(peel_features(doc, current, side, unit) @ weights) + bias for side, unit in options]
-            best = int(np.argmax(z))
-            if 1.0 / (1.0 + np.exp(-z[best])) <= threshold:
-                out.append(current)
-                continue
-            side, unit = options[best]
-            rest, _ = peeled(current, side, unit)
-            null, first = _null_bead(current, side, unit)
-            if first:
-                out.append(null)
-                pending.append(rest)
-            else:
-                pending += [null, rest]  # the rest is looked at (and written) before the null after it
-    return out
+
+    def absorbed(current) -> tuple[str, int] | None:
+        options = peel_options(current)
+        if not options:
+            return None
+        z = [float(peel_features(doc, current, side, unit) @ weights) + bias for side, unit in options]
+        best = int(np.argmax(z))
+        return options[best] if 1.0 / (1.0 + np.exp(-z[best])) > threshold else None
+
+    return _peel_each(beads, absorbed)
 
 
 def peel_displaced(doc: Document, beads: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
@@ -714,12 +701,19 @@ def peel_displaced(doc: Document, beads: list[tuple[int, int, int, int]]) -> lis
             margin = sim[partner, unit] - 0.5 * (x.ru_hub[partner] + x.az_hub[unit])
         return (margin - sc.floor) * sc.scale >= tau
 
+    return _peel_each(beads, lambda current: next(
+        ((side, unit) for side, unit in peel_options(current) if displaced(side, unit, current)), None))
+
+
+def _peel_each(beads: list[tuple[int, int, int, int]], choose) -> list[tuple[int, int, int, int]]:
+    """Every bead with the units ``choose(bead)`` names — ``(side, unit)``, or None to stop — peeled off
+    one at a time as nulls, the rest of the bead looked at again; nulls keep their place in the order."""
     out: list[tuple[int, int, int, int]] = []
     for bead in beads:
         pending = [bead]
         while pending:
             current = pending.pop()
-            hit = next(((side, unit) for side, unit in peel_options(current) if displaced(side, unit, current)), None)
+            hit = choose(current)
             if hit is None:
                 out.append(current)
                 continue
@@ -729,7 +723,7 @@ def peel_displaced(doc: Document, beads: list[tuple[int, int, int, int]]) -> lis
                 out.append(null)
                 pending.append(rest)
             else:
-                pending += [null, rest]
+                pending += [null, rest]  # the rest is looked at (and written) before the null after it
     return out
 
 
