@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
-from align.documents import pair_documents  # noqa: E402
+from align.documents import load_for_pairing, pair_documents  # noqa: E402
 
 REAL = ROOT / "bench" / "data" / "real"
 
@@ -72,6 +72,12 @@ def main(argv: list[str] | None = None) -> int:
         s = scores(pairs, gold, half, which)
         print(f"{which:6s}  precision {s['precision']:.3f} ({s['right']}/{s['returned']})   "
               f"recall {s['recall']:.3f} ({s['found']}/{s['gold']})")
+    for which in ("tune", "report"):  # how often the date signal is there at all
+        wanted = [(r, a) for r, a in gold.items() if half.get(r) == which]
+        dated = [(bool(load_for_pairing(r, "ru").meta.get("date")), bool(load_for_pairing(a, "az").meta.get("date")))
+                 for r, a in wanted]
+        print(f"{which:6s}  pairs with both pages dated {sum(a and b for a, b in dated)}/{len(wanted)}, "
+              f"neither {sum(not a and not b for a, b in dated)}/{len(wanted)}")
     if args.errors:
         returned = set(pairs)
         for p in result.pairs:
