@@ -63,11 +63,13 @@ def atomic_write(path: str | Path, mode: str = "w") -> Iterator[IO]:
         raise
 
 
-def write_files_atomically(contents: dict[Path, Iterable[str]]) -> list[Path]:
+def write_files_atomically(contents: dict[Path, Iterable[str]],
+                           journal: Path | None = None) -> list[Path]:
     """Write several text files as one: every file is written and synced to a temporary first, and
     only when all are complete do they replace the old ones (a full disk leaves every old file as it
-    was, and no temporary behind). Returns the paths, in the given order."""
-    staged = StagedFiles()
+    was, and no temporary behind). With a ``journal`` (see `StagedFiles`), a kill between two renames
+    is completed by `finish_commit` at the next write. Returns the paths, in the given order."""
+    staged = StagedFiles(journal)
     current: Path | str = ""
     try:
         for path, lines in contents.items():
@@ -292,8 +294,10 @@ def write_pairs(pairs: Sequence[Pair], path: str | Path, fmt: str = "tsv") -> li
     if fmt == "moses":
         kept = [p for p in pairs if is_parallel(p)]
         ru_path, az_path = moses_paths(path)
+        journal = moses_journal(path)
+        finish_commit(journal)  # an earlier write killed between its two renames: complete it first
         return write_files_atomically({ru_path: (clean_cell(p.ru) + "\n" for p in kept),
-                                       az_path: (clean_cell(p.az) + "\n" for p in kept)})
+                                       az_path: (clean_cell(p.az) + "\n" for p in kept)}, journal)
     raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
 
 
@@ -302,6 +306,13 @@ def moses_paths(path: str | Path) -> tuple[Path, Path]:
     path = Path(path)
     base = path.with_suffix("") if path.suffix in (".ru", ".az") else path
     return Path(f"{base}.ru"), Path(f"{base}.az")
+
+
+def moses_journal(path: str | Path) -> Path:
+    """The hidden journal beside a Moses pair (``.BASE.commit.json``): present only while the two
+    files are being replaced, so a kill between the renames is completed by the next write."""
+    ru_path, _ = moses_paths(path)
+    return ru_path.with_name(f".{ru_path.stem}.moses-commit.json")
 
 
 def output_paths(path: str | Path, fmt: str) -> list[Path]:

@@ -132,6 +132,53 @@ def test_moses_pair_on_a_full_disk_keeps_both_old_files(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["corpus.az", "corpus.ru"]
 
 
+_KILLED_BETWEEN_RENAMES = """
+import os, signal, sys
+from pathlib import Path
+sys.path.insert(0, {repo!r})
+from align.types import Pair
+from align import write
+renames = []
+real_replace = os.replace
+def replace_then_die(src, dst):
+    if str(dst).endswith(".az"):  # the .ru file is in place, the .az one not yet: the worst moment
+        os.kill(os.getpid(), signal.SIGKILL)
+    real_replace(src, dst)
+write.os.replace = replace_then_die
+pairs = [Pair(doc="d", kind="sentence", ru_ids=(0,), az_ids=(0,), ru="новое", az="yeni", score=0.9,
+              similarity=0.9, margin=0.1, length_ratio=1.0, flags=(), keep=True, reason="")]
+write.write_pairs(pairs, Path({base!r}), "moses")
+"""
+
+
+def test_moses_pair_killed_between_its_renames_is_completed_by_the_next_write(tmp_path):
+    from align.write import finish_commit, moses_journal
+    base = tmp_path / "corpus"
+    (tmp_path / "corpus.ru").write_text("старое\n", encoding="utf-8")
+    (tmp_path / "corpus.az").write_text("köhnə\n", encoding="utf-8")
+    proc = subprocess.run([sys.executable, "-c", _KILLED_BETWEEN_RENAMES.format(repo=str(REPO), base=str(base))],
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == -9, proc.stderr
+    assert (tmp_path / "corpus.ru").read_text(encoding="utf-8") == "новое\n"
+    assert (tmp_path / "corpus.az").read_text(encoding="utf-8") == "köhnə\n"  # mixed: the journal says so
+    assert moses_journal(base).exists()
+    finish_commit(moses_journal(base))  # what the next write (or export) to this base does first
+    assert (tmp_path / "corpus.az").read_text(encoding="utf-8") == "yeni\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["corpus.az", "corpus.ru"]
+
+
+def test_next_moses_write_completes_a_killed_one_before_writing(tmp_path):
+    from align.write import moses_journal
+    base = tmp_path / "corpus"
+    subprocess.run([sys.executable, "-c", _KILLED_BETWEEN_RENAMES.format(repo=str(REPO), base=str(base))],
+                   capture_output=True, text=True, timeout=60)
+    assert moses_journal(base).exists()
+    write_pairs([_pair("Один.", "Bir.")], base, "moses")
+    assert (tmp_path / "corpus.ru").read_text(encoding="utf-8") == "Один.\n"
+    assert (tmp_path / "corpus.az").read_text(encoding="utf-8") == "Bir.\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["corpus.az", "corpus.ru"]
+
+
 def test_moses_pair_is_written_whole(tmp_path):
     written = write_pairs([_pair("Один.", "Bir."), _pair("Два.", "")], tmp_path / "x.ru", "moses")
     assert [p.name for p in written] == ["x.ru", "x.az"]
