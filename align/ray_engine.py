@@ -1,10 +1,11 @@
-"""The Ray engine for corpus mode: the local engine's pipeline on Ray Data, for corpora beyond one
-machine and for GPUs.
+"""The Ray engine for corpus mode: the local engine's pipeline on a Ray actor pool, for corpora beyond
+one machine and for GPUs.
 
     driver: list documents ─ pairing (cached, or --pairs) ─ jobs not yet done
-      Ray Data: pages ─map_batches(FeatureWorker: read → clean → segment → embed)→ features → driver pairs them
-      Ray Data: jobs ─map_batches(AlignWorker: read → clean → segment → embed the batch's units in one
-                batched call → align each pair, embedding concatenations on demand)→ records
+      one pool of Worker actors for the whole run, each loading the model once:
+        batches of pages ─Worker.features: read → clean → segment → embed→ features → driver pairs them
+        batches of jobs  ─Worker.align: read → clean → segment → embed the batch's units in one batched
+                          call → align each pair, embedding concatenations on demand→ records
     driver: each record → OUT/.work/docs/<key>.json (atomic, as it arrives) ─ `assemble` → corpus files
 
 Everything the local engine guarantees holds here, because the engine reuses its pieces: the same
@@ -168,29 +169,27 @@ class _Worker:
                 self.encoder.memo.clear()
 
 
-class FeatureWorker(_Worker):
-    """Pairing features of a batch of pages (`features_of_pages`: one ``encode`` call per language)."""
+class Worker(_Worker):
+    """One actor of the run's pool, kept for the whole run so that its model is loaded once: it
+    computes the pairing features of batches of pages, then the records of batches of document pairs."""
 
-    def __call__(self, batch: dict) -> dict:
-        pages = [(str(path), str(lang)) for path, lang in zip(batch["path"], batch["lang"])]
+    def node(self) -> str:
+        """The id of the node this actor runs on (for the report and the two-node test)."""
+        import ray
+
+        return ray.get_runtime_context().get_node_id()
+
+    def features(self, pages: list[tuple[str, str]]) -> dict:
+        """Pairing features of ``(path, lang)`` pages (`features_of_pages`: one ``encode`` call per language)."""
 
         def work() -> dict:
             return {"features": [pickle.dumps(f) for f in features_of_pages(pages, self.encoder)]}
 
         return self._run(len(pages), work)
 
-
-class AlignWorker(_Worker):
-    """Records for a batch of document pairs: the units of all pairs embedded in one call, then
-    `process_pair` for each (concatenations embedded on demand)."""
-
-    def __init__(self, factory: EncoderFactory, store, detector: str, device: str, level: str) -> None:
-        super().__init__(factory, store, detector, device)
-        self.level = level
-
-    def __call__(self, batch: dict) -> dict:
-        jobs = [Job(str(r), str(a), str(d), str(k)) for r, a, d, k in
-                zip(batch["ru"], batch["az"], batch["doc"], batch["key"])]
+    def align(self, jobs: list[Job], level: str) -> dict:
+        """Records for document pairs: the units of all pairs embedded in one call, then `process_pair`
+        for each (concatenations embedded on demand)."""
 
         def work() -> dict:
             t0, model_before = time.perf_counter(), self.encoder.model_seconds
@@ -198,7 +197,7 @@ class AlignWorker(_Worker):
             # each record carries its share of the batch's shared embedding step
             share = (time.perf_counter() - t0) / len(jobs)
             model_share = (self.encoder.model_seconds - model_before) / len(jobs)
-            records = [process_pair(job.ru, job.az, job.doc, self.encoder, level=self.level, detect=self.detect)
+            records = [process_pair(job.ru, job.az, job.doc, self.encoder, level=level, detect=self.detect)
                        for job in jobs]
             for record in records:
                 record["seconds"] = round(record["seconds"] + share, 4)
@@ -236,19 +235,9 @@ def _unit_texts(job: Job) -> list[str]:
 def _import_ray():
     try:
         import ray
-        import ray.data  # noqa: F401
     except ImportError as exc:
-        raise UsageError("--engine ray needs Ray: pip install 'align[ray]' (or 'ray[data]>=2.9')") from exc
+        raise UsageError("--engine ray needs Ray: pip install 'align[ray]' (or 'ray>=2.9')") from exc
     return ray
-
-
-def _quiet_ray_data(ray) -> None:
-    for name in ("ray", "ray.data", "ray.data._internal"):
-        logging.getLogger(name).setLevel(logging.ERROR)
-    ctx = ray.data.DataContext.get_current()
-    ctx.enable_progress_bars = False
-    ctx.print_on_execution_start = False
-    ctx.verbose_stats_logs = False
 
 
 @dataclass
@@ -267,7 +256,7 @@ def _connect(ray, address: str | None, workers: int | None) -> bool:
     (``workers`` CPUs, default 2). Returns whether this call started Ray (and so must stop it)."""
     if ray.is_initialized():
         return False
-    # Ray's C++ core logs a notice per Ray Data actor pool (ray-project/ray#53727) and one when it
+    # Ray's C++ core logs a notice per actor pool (ray-project/ray#53727) and one when it
     # reads this variable (hidden below); errors still surface as Python exceptions.
     # RAY_BACKEND_LOG_LEVEL=info brings Ray's own logs back.
     os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "fatal")
@@ -322,26 +311,47 @@ def _plan(ray, device: str | None, workers: int | None, batch_docs: int | None, 
     return _RayRun(actors, chosen, num_gpus, per_batch, started_here)
 
 
-def _actor_options(run: _RayRun, items: int) -> dict:
-    """``map_batches`` options: up to ``run.actors`` actors, and batches small enough that a short
-    list of items still reaches every actor."""
-    per_actor = -(-items // run.actors)
-    options = {"concurrency": (1, run.actors), "num_cpus": 1,
-               "batch_size": max(1, min(run.docs_per_batch, per_actor))}
+IN_FLIGHT = 2  # calls queued per actor: the next batch is ready when one finishes
+
+
+def _batch_size(run: _RayRun, items: int) -> int:
+    """Items per call: ``run.docs_per_batch``, smaller when a short list must still reach every actor."""
+    return max(1, min(run.docs_per_batch, -(-items // run.actors)))
+
+
+def _start_pool(ray, run: _RayRun, factory, store, detector: str) -> list:
+    """The run's actors, each loading its model once (a crashed actor is restarted once and its call
+    retried once, as Ray does for tasks)."""
+    options = {"num_cpus": 1, "max_restarts": 1, "max_task_retries": 1}
     if run.num_gpus:
         options["num_gpus"] = run.num_gpus
-    return options
+    actor = ray.remote(Worker).options(**options)
+    return [actor.remote(factory=factory, store=store, detector=detector, device=run.device)
+            for _ in range(run.actors)]
 
 
-def _pair_with_ray(ray, pages: list[tuple[str, str]], run: _RayRun, factory, store,
+def _map_pool(ray, pool: list, method: str, items: list, batch: int, *args) -> Iterator[dict]:
+    """Call ``method(chunk, *args)`` on the pool's actors for consecutive chunks of ``items``, at most
+    `IN_FLIGHT` calls queued per actor; yields each call's columns as it finishes (any order)."""
+    chunks = [items[i : i + batch] for i in range(0, len(items), batch)]
+    waiting: dict = {}
+    free = [a for a in pool for _ in range(IN_FLIGHT)]
+    while chunks or waiting:
+        while chunks and free:
+            actor = free.pop(0)
+            waiting[getattr(actor, method).remote(chunks.pop(0), *args)] = actor
+        (done,), _ = ray.wait(list(waiting), num_returns=1)
+        free.append(waiting.pop(done))
+        columns = ray.get(done)
+        _raise_failure(columns)
+        yield columns
+
+
+def _pair_with_ray(ray, pool: list, pages: list[tuple[str, str]], run: _RayRun,
                    settings: PairingSettings | None, ru_paths, az_paths, timing: dict, bar) -> PairingResult:
-    ds = ray.data.from_items([{"path": p, "lang": lang} for p, lang in pages])
-    ds = ds.map_batches(FeatureWorker, fn_constructor_kwargs=dict(
-        factory=factory, store=store, detector="", device=run.device), **_actor_options(run, len(pages)))
     features: list[DocFeatures] = []
-    for batch in ds.iter_batches(batch_size=None, batch_format="numpy"):
-        _raise_failure(batch)
-        for blob, seconds, model_seconds in zip(batch["features"], batch["seconds"], batch["model_seconds"]):
+    for columns in _map_pool(ray, pool, "features", pages, _batch_size(run, len(pages))):
+        for blob, seconds, model_seconds in zip(columns["features"], columns["seconds"], columns["model_seconds"]):
             features.append(pickle.loads(blob))
             timing["pairing_worker_seconds"] += float(seconds)
             timing["pairing_model_seconds"] += float(model_seconds)
@@ -349,17 +359,11 @@ def _pair_with_ray(ray, pages: list[tuple[str, str]], run: _RayRun, factory, sto
     return match_pages(features, ru_paths, az_paths, settings)
 
 
-def _align_with_ray(ray, todo: list[Job], run: _RayRun, factory, store, detector: str, level: str,
-                    work_dir: Path, timing: dict, bar) -> None:
-    rows = [{"ru": j.ru, "az": j.az, "doc": j.doc, "key": j.key} for j in todo]
-    ds = ray.data.from_items(rows)
-    ds = ds.map_batches(AlignWorker, fn_constructor_kwargs=dict(
-        factory=factory, store=store, detector=detector, device=run.device, level=level),
-        **_actor_options(run, len(todo)))
+def _align_with_ray(ray, pool: list, todo: list[Job], run: _RayRun, level: str, work_dir: Path,
+                    timing: dict, bar) -> None:
     by_key = {j.key: j for j in todo}
-    for batch in ds.iter_batches(batch_size=None, batch_format="numpy"):
-        _raise_failure(batch)
-        for key, text in zip(batch["key"], batch["record"]):
+    for columns in _map_pool(ray, pool, "align", todo, _batch_size(run, len(todo)), level):
+        for key, text in zip(columns["key"], columns["record"]):
             record = json.loads(str(text))
             write_record(record, work_file(work_dir, by_key[str(key)]))
             timing["align_worker_seconds"] += record["seconds"]
@@ -406,7 +410,6 @@ def run_corpus_ray(
     ray = _import_ray()
     started_here = _connect(ray, address, workers)
     try:
-        _quiet_ray_data(ray)
         run = _plan(ray, device, workers, batch_docs, started_here, encoder_factory is not None)
         factory = encoder_factory or EmbedderFactory(model, run.device)
         return _run(ray, run, factory, ru_root, az_root, out, ru_paths, az_paths, pairs_tsv=pairs_tsv,
@@ -430,10 +433,18 @@ def _run(ray, run: _RayRun, factory, ru_root: Path, az_root: Path, out: Path, ru
     det_name = detector if filters.language else ""
     timing = new_timing()
 
+    pool: list = []
+
+    def workers() -> list:
+        """The actor pool, started when first needed (a resumed run with nothing left starts none)."""
+        if not pool:
+            pool.extend(_start_pool(ray, run, factory, store, det_name))
+        return pool
+
     def pair() -> PairingResult:
         pages = [(str(p), "ru") for p in ru_paths] + [(str(p), "az") for p in az_paths]
         with _bar(len(pages), "pairing documents", progress) as bar:
-            return _pair_with_ray(ray, pages, run, factory, store, pairing, ru_paths, az_paths, timing, bar)
+            return _pair_with_ray(ray, workers(), pages, run, pairing, ru_paths, az_paths, timing, bar)
 
     with _exclusive(work_dir):
         _remove_stale_temporaries(work_dir)
@@ -451,10 +462,12 @@ def _run(ray, run: _RayRun, factory, ru_root: Path, az_root: Path, out: Path, ru
             if todo:
                 with _bar(len(jobs), "aligning documents", progress) as bar:
                     bar.update(len(jobs) - len(todo))
-                    _align_with_ray(ray, todo, run, factory, store, det_name, level, work_dir, timing, bar)
+                    _align_with_ray(ray, workers(), todo, run, level, work_dir, timing, bar)
             timing["align_seconds"] = time.perf_counter() - t0
+            timing["ray_nodes"] = len(set(ray.get([a.node.remote() for a in pool]))) if pool else 0
         finally:
-            ray.kill(store)
+            for actor in [*pool, store]:
+                ray.kill(actor)
 
         # 3. filter and write
         return finish_corpus(result, jobs, todo, out, filters, detector, timing, started,
