@@ -47,7 +47,8 @@ import numpy as np
 
 from .corpus import (
     EncoderFactory, Job, _bar, _exclusive, _remove_stale_temporaries, features_of_pages, finish_corpus,
-    list_inputs, match_pages, new_timing, pin_threads, prepare_jobs, process_pair, work_file, write_record,
+    guided_chunks, list_inputs, match_pages, new_timing, pin_threads, prepare_jobs, process_pair, work_file,
+    write_record,
 )
 from .documents import DocFeatures, PairingResult, PairingSettings
 from .embed import EmbeddingCache, TextEncoder, resolve_device
@@ -314,11 +315,6 @@ def _plan(ray, device: str | None, workers: int | None, batch_docs: int | None, 
 IN_FLIGHT = 2  # calls queued per actor: the next batch is ready when one finishes
 
 
-def _batch_size(run: _RayRun, items: int) -> int:
-    """Items per call: ``run.docs_per_batch``, smaller when a short list must still reach every actor."""
-    return max(1, min(run.docs_per_batch, -(-items // run.actors)))
-
-
 def _start_pool(ray, run: _RayRun, factory, store, detector: str) -> list:
     """The run's actors, each loading its model once (a crashed actor is restarted once and its call
     retried once, as Ray does for tasks)."""
@@ -330,10 +326,10 @@ def _start_pool(ray, run: _RayRun, factory, store, detector: str) -> list:
             for _ in range(run.actors)]
 
 
-def _map_pool(ray, pool: list, method: str, items: list, batch: int, *args) -> Iterator[dict]:
-    """Call ``method(chunk, *args)`` on the pool's actors for consecutive chunks of ``items``, at most
-    `IN_FLIGHT` calls queued per actor; yields each call's columns as it finishes (any order)."""
-    chunks = [items[i : i + batch] for i in range(0, len(items), batch)]
+def _map_pool(ray, pool: list, method: str, chunks: list[list], *args) -> Iterator[dict]:
+    """Call ``method(chunk, *args)`` on the pool's actors for each chunk, at most `IN_FLIGHT` calls
+    queued per actor; yields each call's columns as it finishes (any order)."""
+    chunks = list(chunks)
     waiting: dict = {}
     free = [a for a in pool for _ in range(IN_FLIGHT)]
     while chunks or waiting:
@@ -350,7 +346,9 @@ def _map_pool(ray, pool: list, method: str, items: list, batch: int, *args) -> I
 def _pair_with_ray(ray, pool: list, pages: list[tuple[str, str]], run: _RayRun,
                    settings: PairingSettings | None, ru_paths, az_paths, timing: dict, bar) -> PairingResult:
     features: list[DocFeatures] = []
-    for columns in _map_pool(ray, pool, "features", pages, _batch_size(run, len(pages))):
+    # the local engine's chunks: large early (large batches of equal token count), small at the end
+    chunks = guided_chunks(pages, run.actors, largest=4 * run.docs_per_batch)
+    for columns in _map_pool(ray, pool, "features", chunks):
         for blob, seconds, model_seconds in zip(columns["features"], columns["seconds"], columns["model_seconds"]):
             features.append(pickle.loads(blob))
             timing["pairing_worker_seconds"] += float(seconds)
@@ -362,7 +360,8 @@ def _pair_with_ray(ray, pool: list, pages: list[tuple[str, str]], run: _RayRun,
 def _align_with_ray(ray, pool: list, todo: list[Job], run: _RayRun, level: str, work_dir: Path,
                     timing: dict, bar) -> None:
     by_key = {j.key: j for j in todo}
-    for columns in _map_pool(ray, pool, "align", todo, _batch_size(run, len(todo)), level):
+    chunks = guided_chunks(todo, run.actors, smallest=1, largest=run.docs_per_batch)
+    for columns in _map_pool(ray, pool, "align", chunks, level):
         for key, text in zip(columns["key"], columns["record"]):
             record = json.loads(str(text))
             write_record(record, work_file(work_dir, by_key[str(key)]))

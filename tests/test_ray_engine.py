@@ -8,8 +8,15 @@ is compared byte for byte with the local engine's.
 """
 from __future__ import annotations
 
+import contextlib
 import importlib.util
+import json
+import os
+import secrets
 import shutil
+import signal
+import socket
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -242,3 +249,97 @@ def test_the_default_model_has_the_local_engines_name_on_cpu():
         pytest.skip("this machine has a GPU: the local engine's default is not CPU")
     assert EmbedderFactory(None, "cpu").name == DefaultModel(None).name
     assert EmbedderFactory(None, "cuda").name == DefaultModel(None).name + "|fp16"
+
+
+# ----------------------------------------------------------------------------- a two-node cluster
+
+TWO_NODE_DRIVER = """
+import json, sys
+sys.path[:0] = [{repo!r}, {bench!r}]
+from pages import FakeFactory
+from align.filters import FilterSettings
+from align.ray_engine import run_corpus_ray
+report = run_corpus_ray({ru!r}, {az!r}, {out!r}, address={address!r}, workers=2, encoder_factory=FakeFactory(),
+                        filters=FilterSettings(language=False), progress=False)
+print(json.dumps({{"ray_nodes": report["timing"]["ray_nodes"], "pairs": report["pairs"]}}))
+"""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def _ray_node(args: list[str], env: dict):
+    """``ray start … --block`` in its own process group (stopped by `_stop_ray_node`, never `ray stop`,
+    which would stop every Ray on the machine)."""
+    ray_cli = Path(sys.executable).with_name("ray")
+    return subprocess.Popen([str(ray_cli), "start", *args, "--block"], env=env, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+
+
+def _stop_ray_node(proc) -> None:
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        try:
+            os.killpg(proc.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            continue
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)  # what the group's children left
+
+
+def _wait_for_nodes(address: str, count: int, env: dict, procs: list, timeout: float = 90.0) -> str:
+    """'' once the cluster at ``address`` has ``count`` live nodes, else why not (a node's exit, or time)."""
+    probe = ("import json, ray; ray.init(address=%r, logging_level='ERROR', log_to_driver=False); "
+             "print(json.dumps(sum(1 for n in ray.nodes() if n['Alive'])))" % address)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for proc in procs:
+            if proc.poll() is not None:
+                return f"`ray start` exited {proc.returncode}: {' '.join(proc.stderr.read().split())[-300:]}"
+        out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, timeout=60)
+        if out.returncode == 0 and out.stdout.strip() and json.loads(out.stdout.strip().splitlines()[-1]) >= count:
+            return ""
+        time.sleep(1.0)
+    return f"the cluster did not reach {count} nodes in {timeout:.0f} s"
+
+
+@needs_ray
+def test_a_two_node_cluster_writes_the_local_engines_bytes(pool, local_run, tmp_path):
+    """`ray start --head` plus a second node joining it by address, both on this machine with one CPU
+    each; the driver (a separate process: this one may hold the module's local Ray) runs two actors,
+    one per node, and must write the local engine's bytes."""
+    port = _free_port()
+    address = f"127.0.0.1:{port}"
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(REPO), str(REPO / "bench")]),
+           "RAY_BACKEND_LOG_LEVEL": "fatal",
+           # token authentication (Ray ≥ 2.52; the default from 2.61): nodes and driver share the token
+           "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": secrets.token_hex(16)}
+    temp = Path("/tmp") / f"ray-two-node-{os.getpid()}"  # Ray's socket paths must stay short
+    common = ["--node-ip-address", "127.0.0.1", "--num-cpus", "1", "--num-gpus", "0", "--disable-usage-stats"]
+    nodes = [_ray_node(["--head", "--port", str(port), "--include-dashboard", "false", "--temp-dir", str(temp),
+                        *common], env)]
+    try:
+        why = _wait_for_nodes(address, 1, env, nodes)
+        if not why:
+            nodes.append(_ray_node(["--address", address, *common], env))
+            why = _wait_for_nodes(address, 2, env, nodes)
+        if why:
+            pytest.skip(f"Ray cannot start two nodes here: {why}")
+        out = tmp_path / "two-nodes"
+        driver = TWO_NODE_DRIVER.format(repo=str(REPO), bench=str(REPO / "bench"), ru=str(pool.ru_dir),
+                                        az=str(pool.az_dir), out=str(out), address=address)
+        done = subprocess.run([sys.executable, "-c", driver], env=env, capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr[-2000:]
+        result = json.loads(done.stdout.strip().splitlines()[-1])
+        assert result == {"ray_nodes": 2, "pairs": local_run[1]["pairs"]}
+        assert differing_outputs(local_run[0], out) == []
+    finally:
+        for node in reversed(nodes):
+            _stop_ray_node(node)
+        shutil.rmtree(temp, ignore_errors=True)
