@@ -29,6 +29,7 @@ import functools
 import hashlib
 import json
 import os
+import shutil
 import signal
 import sqlite3
 import sys
@@ -44,8 +45,8 @@ from typing import Callable, Iterator, Sequence
 import numpy as np
 
 from .documents import (
-    DocFeatures, PairingResult, PairingSettings, Unpaired, features_of_paths, list_documents, match_features,
-    read_pairing, unpaired_path, write_pairing,
+    DocFeatures, PairingResult, PairingSettings, Unpaired, VectorSpill, features_of_paths, list_documents,
+    match_features, read_pairing, unpaired_path, write_pairing,
 )
 from .embed import EmbeddingCache, TextEncoder
 from .filters import FilterSettings, DuplicateFilter, apply_filters, make_detector
@@ -513,6 +514,12 @@ def _remove_stale_temporaries(work_dir: Path) -> None:
     for tmp in stale:
         with contextlib.suppress(OSError):
             tmp.unlink()
+    shutil.rmtree(vector_dir(work_dir), ignore_errors=True)  # a killed pairing's document vectors
+
+
+def vector_dir(work_dir: Path) -> Path:
+    """Where pairing keeps the document vectors while it runs (`VectorSpill`; removed after)."""
+    return work_dir / "vectors"
 
 
 # ----------------------------------------------------------------------------- the local engine
@@ -636,20 +643,26 @@ def _bar(total: int, desc: str, enabled: bool):
 
 
 def _pair_collections(pools: list, new_pool: Callable[[], object], ru_paths, az_paths,
-                      settings: PairingSettings | None, workers: int, progress: bool, timing: dict) -> PairingResult:
+                      settings: PairingSettings | None, workers: int, progress: bool, timing: dict,
+                      work_dir: Path) -> PairingResult:
     pages = [(str(p), "ru") for p in ru_paths] + [(str(p), "az") for p in az_paths]
     calls = list(enumerate((_features_job, chunk) for chunk in guided_chunks(pages, max(workers, 1))))
-    features: list[DocFeatures] = []
-    with _bar(len(pages), "pairing documents", progress) as bar:
-        def done(result):
-            found, seconds, model_seconds = result
-            features.extend(found)
-            timing["pairing_worker_seconds"] += seconds
-            timing["pairing_model_seconds"] += model_seconds
-            bar.update(len(found))
+    settings = settings or PairingSettings()
+    spill = VectorSpill(vector_dir(work_dir), settings.head_weight)
+    try:
+        features: list[DocFeatures] = []
+        with _bar(len(pages), "pairing documents", progress) as bar:
+            def done(result):
+                found, seconds, model_seconds = result
+                features.extend(spill.add(f) for f in found)
+                timing["pairing_worker_seconds"] += seconds
+                timing["pairing_model_seconds"] += model_seconds
+                bar.update(len(found))
 
-        _bounded(pools, new_pool, calls, max(2, 2 * workers), done)
-    return match_pages(features, ru_paths, az_paths, settings)
+            _bounded(pools, new_pool, calls, max(2, 2 * workers), done)
+        return match_pages(features, ru_paths, az_paths, settings, spill)
+    finally:
+        spill.close()
 
 
 def guided_chunks(items: Sequence, workers: int, smallest: int = 4, largest: int = 32) -> list[list]:
@@ -675,11 +688,12 @@ def features_of_pages(pages: Sequence[tuple[str, str]], encoder: TextEncoder) ->
 
 
 def match_pages(features: Sequence[DocFeatures], ru_paths: Sequence[Path], az_paths: Sequence[Path],
-                settings: PairingSettings | None) -> PairingResult:
-    """Pair the documents from their features (in any order), listed in ``ru_paths``/``az_paths`` order."""
+                settings: PairingSettings | None, spill: VectorSpill | None = None) -> PairingResult:
+    """Pair the documents from their features (in any order), listed in ``ru_paths``/``az_paths`` order;
+    ``spill`` holds their vectors when the features carry none."""
     by_page = {(f.lang, f.path): f for f in features}
     return match_features([by_page[("ru", str(p))] for p in ru_paths],
-                          [by_page[("az", str(p))] for p in az_paths], settings)
+                          [by_page[("az", str(p))] for p in az_paths], settings, spill)
 
 
 def run_corpus(
@@ -735,7 +749,7 @@ def run_corpus(
                 out, ru_root, az_root, ru_paths, az_paths, pairs_tsv=pairs_tsv, pairing=pairing, level=level,
                 model_name=model_name, timing=timing,
                 pair=lambda: _pair_collections(pools, new_pool, ru_paths, az_paths, pairing, workers, progress,
-                                               timing))
+                                               timing, work_dir))
 
             # 2. align every pair that has no finished work file yet
             t0 = time.perf_counter()

@@ -80,6 +80,7 @@ class DocFeatures:
     crosslink_keys: tuple[str, ...] = ()
     units: int = 0
     error: str = ""  # why the article could not be used ("" when fine)
+    row: int = -1  # with head and body None: this document's row in a `VectorSpill` file
 
 
 def headline_key(text: str) -> str:
@@ -264,13 +265,80 @@ def _sorted_rows(idx: np.ndarray, sim: np.ndarray) -> tuple[np.ndarray, np.ndarr
     return np.take_along_axis(idx, order, axis=1), np.take_along_axis(sim, order, axis=1)
 
 
-def combined_vectors(docs: Sequence[DocFeatures], head_weight: float) -> np.ndarray:
-    """[√w·head, √(1−w)·body]: the inner product of two rows is w·cos(head) + (1−w)·cos(body)."""
+def combined_vectors(docs: Sequence[DocFeatures], head_weight: float, spill: "VectorSpill | None" = None
+                     ) -> np.ndarray:
+    """[√w·head, √(1−w)·body]: the inner product of two rows is w·cos(head) + (1−w)·cos(body).
+    Documents whose vectors went to ``spill`` come back as a read-only memory map in ``docs`` order."""
     if not docs:
         return np.zeros((0, 1), np.float32)
-    head = np.stack([d.head for d in docs])
-    body = np.stack([d.body for d in docs])
-    return np.hstack([math.sqrt(head_weight) * head, math.sqrt(1 - head_weight) * body]).astype(np.float32)
+    if spill is not None and docs[0].head is None:
+        return spill.matrix(docs[0].lang, [d.row for d in docs])
+    return np.stack([combine(d.head, d.body, head_weight) for d in docs])
+
+
+def combine(head: np.ndarray, body: np.ndarray, head_weight: float) -> np.ndarray:
+    """One document's combined vector (see `combined_vectors`)."""
+    return np.concatenate([math.sqrt(head_weight) * head, math.sqrt(1 - head_weight) * body]).astype(np.float32)
+
+
+class VectorSpill:
+    """Pairing's document vectors on disk, so that memory does not grow with the collection: each
+    document's combined vector is appended to a per-language file as its features arrive
+    (`add` returns the features without vectors, with their ``row``), and the search reads the
+    files memory-mapped (`matrix`). ``directory`` is emptied first (a killed run's files) and
+    removed by `close`."""
+
+    def __init__(self, directory: str | Path, head_weight: float) -> None:
+        import shutil
+
+        self.dir = Path(directory)
+        shutil.rmtree(self.dir, ignore_errors=True)
+        self.dir.mkdir(parents=True)
+        self.head_weight = head_weight
+        self.files: dict[str, object] = {}
+        self.rows: dict[str, int] = {}
+        self.dim = 0
+
+    def add(self, features: DocFeatures) -> DocFeatures:
+        if features.error or features.head is None:
+            return features
+        from dataclasses import replace
+
+        vector = combine(features.head, features.body, self.head_weight)
+        self.dim = self.dim or len(vector)
+        if len(vector) != self.dim:
+            raise AlignError(f"{features.path}: a document vector of {len(vector)} dimensions among ones of {self.dim}")
+        lang = features.lang
+        if lang not in self.files:
+            self.files[lang] = open(self.dir / f"{lang}.f32", "wb")
+            self.rows[lang] = 0
+        self.files[lang].write(vector.tobytes())
+        row = self.rows[lang]
+        self.rows[lang] += 1
+        return replace(features, head=None, body=None, row=row)
+
+    def matrix(self, lang: str, rows: Sequence[int]) -> np.ndarray:
+        """The vectors of ``rows`` in that order, memory-mapped (a reordered copy is written when the
+        order differs from arrival order, a block at a time)."""
+        self.files[lang].flush()
+        stored = np.memmap(self.dir / f"{lang}.f32", np.float32, "c", shape=(self.rows[lang], self.dim))
+        rows = np.asarray(rows, np.int64)
+        if len(rows) == len(stored) and np.array_equal(rows, np.arange(len(rows))):
+            return stored
+        path = self.dir / f"{lang}.ordered.f32"
+        ordered = np.memmap(path, np.float32, "w+", shape=(len(rows), self.dim))
+        for start in range(0, len(rows), 8192):
+            ordered[start : start + 8192] = stored[rows[start : start + 8192]]
+        ordered.flush()
+        del ordered
+        return np.memmap(path, np.float32, "c", shape=(len(rows), self.dim))
+
+    def close(self) -> None:
+        import shutil
+
+        for handle in self.files.values():
+            handle.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
 
 
 # ----------------------------------------------------------------------------- scoring
@@ -306,8 +374,8 @@ def weighted_overlap(a: frozenset[str], b: frozenset[str], idf: dict[str, float]
     """IDF-weighted Jaccard of two sets; None when either is empty (no evidence)."""
     if not a or not b:
         return None
-    union = sum(idf.get(x, 1.0) for x in a | b)
-    return sum(idf.get(x, 1.0) for x in a & b) / union if union > 0 else None
+    union = math.fsum(idf.get(x, 1.0) for x in a | b)  # fsum: exact, so set order cannot change the last bits
+    return math.fsum(idf.get(x, 1.0) for x in a & b) / union if union > 0 else None
 
 
 def pair_signals(ru: DocFeatures, az: DocFeatures, cosine: float, margin: float,
@@ -382,12 +450,40 @@ def neighbour_spread(*sims: np.ndarray) -> float:
 MIN_SPREAD = 0.005
 
 
-def candidate_signals(ru_ok: Sequence[DocFeatures], az_ok: Sequence[DocFeatures], settings: PairingSettings
-                      ) -> list[tuple[int, int, dict[str, float]]]:
-    """Every candidate pair ``(i, j, signals)``: the k nearest neighbours both ways, plus the pairs
-    joined by a cross-language headline."""
-    ru_vec = combined_vectors(ru_ok, settings.head_weight)
-    az_vec = combined_vectors(az_ok, settings.head_weight)
+SIGNALS = ("cosine", *FEATURES)  # the columns of `Candidates.values`, in `pair_signals` order
+
+
+@dataclass
+class Candidates:
+    """Every candidate pair as arrays (no dict per candidate: memory stays near 100 bytes a pair):
+    ru index ``i``, az index ``j``, and one row of `SIGNALS` values each."""
+
+    i: np.ndarray  # (C,) int64
+    j: np.ndarray  # (C,) int64
+    values: np.ndarray  # (C, len(SIGNALS)) float64
+
+    def __len__(self) -> int:
+        return len(self.i)
+
+    def signals(self, c: int) -> dict[str, float]:
+        """Candidate ``c``'s signals as `pair_signals` gives them."""
+        return dict(zip(SIGNALS, self.values[c].tolist()))
+
+    def confidences(self, settings: "PairingSettings") -> np.ndarray:
+        """`confidence` of every candidate (the same sums in the same order, so the same floats)."""
+        total = np.zeros(len(self))
+        for weight, feature in zip(settings.weights, FEATURES):
+            total = total + weight * self.values[:, SIGNALS.index(feature)]
+        z = np.clip(settings.bias + total, -50.0, 50.0)
+        return np.array([1.0 / (1.0 + math.exp(-v)) for v in z.tolist()])
+
+
+def candidate_pairs(ru_ok: Sequence[DocFeatures], az_ok: Sequence[DocFeatures], settings: PairingSettings,
+                    spill: VectorSpill | None = None) -> Candidates:
+    """Every candidate pair: the k nearest neighbours both ways, plus the pairs joined by a
+    cross-language headline; with their signals."""
+    ru_vec = combined_vectors(ru_ok, settings.head_weight, spill)
+    az_vec = combined_vectors(az_ok, settings.head_weight, spill)
     from .neighbours import nearest_both as nearest_scaled  # exact below 20k documents a side, as before
 
     ru_nn, ru_sim, az_nn, az_sim = nearest_scaled(ru_vec, az_vec, settings.k, settings.block,
@@ -396,58 +492,80 @@ def candidate_signals(ru_ok: Sequence[DocFeatures], az_ok: Sequence[DocFeatures]
     az_hub = az_sim.mean(axis=1)
     spread = neighbour_spread(ru_sim, az_sim)
 
-    candidates: set[tuple[int, int]] = set()
-    for i in range(len(ru_ok)):
-        candidates.update((i, int(j)) for j in ru_nn[i])
-    for j in range(len(az_ok)):
-        candidates.update((int(i), j) for i in az_nn[j])
-    # cross-language headlines: a ru page naming an az headline (or the reverse) is a candidate too
+    m = len(az_ok)
+    keys = [np.repeat(np.arange(len(ru_ok), dtype=np.int64), ru_nn.shape[1]) * m + ru_nn.ravel(),
+            az_nn.ravel().astype(np.int64) * m + np.tile(np.arange(m, dtype=np.int64), az_nn.shape[1]).reshape(
+                az_nn.shape[1], m).T.ravel()]
+    keys.append(np.array([i * m + j for i, j in crosslink_pairs(ru_ok, az_ok)], np.int64))
+    found = np.unique(np.concatenate(keys))
+    found = found[found >= 0]  # -1 pads of a short neighbour list
+    cand_i, cand_j = found // m, found % m
+
+    idf_numbers = _idf((*ru_ok, *az_ok), "numbers")
+    idf_names = _idf((*ru_ok, *az_ok), "names")
+    values = np.empty((len(found), len(SIGNALS)))
+    for c, (i, j) in enumerate(zip(cand_i.tolist(), cand_j.tolist())):
+        cosine = float(ru_vec[i] @ az_vec[j])
+        margin = (cosine - (float(ru_hub[i]) + float(az_hub[j])) / 2) / spread
+        values[c] = list(pair_signals(ru_ok[i], az_ok[j], cosine, margin, idf_numbers, idf_names).values())
+    return Candidates(cand_i, cand_j, values)
+
+
+def crosslink_pairs(ru_ok: Sequence[DocFeatures], az_ok: Sequence[DocFeatures]) -> set[tuple[int, int]]:
+    """Pairs joined by a cross-language headline: a ru page naming an az headline, or the reverse."""
     az_by_title: dict[str, list[int]] = {}
     for j, d in enumerate(az_ok):
         az_by_title.setdefault(d.title_key, []).append(j)
     ru_by_title: dict[str, list[int]] = {}
     for i, d in enumerate(ru_ok):
         ru_by_title.setdefault(d.title_key, []).append(i)
+    pairs: set[tuple[int, int]] = set()
     for i, d in enumerate(ru_ok):
         for key in d.crosslink_keys:
-            candidates.update((i, j) for j in az_by_title.get(key, ()))
+            pairs.update((i, j) for j in az_by_title.get(key, ()))
     for j, d in enumerate(az_ok):
         for key in d.crosslink_keys:
-            candidates.update((i, j) for i in ru_by_title.get(key, ()))
-
-    idf_numbers = _idf((*ru_ok, *az_ok), "numbers")
-    idf_names = _idf((*ru_ok, *az_ok), "names")
-    out = []
-    for i, j in sorted(candidates):
-        cosine = float(ru_vec[i] @ az_vec[j])
-        margin = (cosine - (float(ru_hub[i]) + float(az_hub[j])) / 2) / spread
-        out.append((i, j, pair_signals(ru_ok[i], az_ok[j], cosine, margin, idf_numbers, idf_names)))
-    return out
+            pairs.update((i, j) for i in ru_by_title.get(key, ()))
+    return pairs
 
 
-def mutual_best_pairs(scored, ru_taken: dict, az_taken: dict, min_margin: float) -> list:
-    """Candidates ``(confidence, i, j, signals)`` left unpaired whose two documents are each other's
-    nearest (by combined cosine, among all candidates), with a margin of at least ``min_margin`` and
-    dates that do not disagree (`far_dates` 0); their confidence is the model's, raised to 0.5."""
+def mutual_best_pairs(cands: Candidates, order: np.ndarray, conf: np.ndarray, ru_taken: dict, az_taken: dict,
+                      min_margin: float) -> list[tuple[float, int]]:
+    """Candidates ``(confidence, c)`` left unpaired whose two documents are each other's nearest (by
+    combined cosine, among all candidates; ties: the first in ``order``), with a margin of at least
+    ``min_margin`` and dates that do not disagree (`far_dates` 0); their confidence is the model's,
+    raised to 0.5. ``order``: the candidates best first."""
+    cosine = cands.values[:, SIGNALS.index("cosine")]
     best_ru: dict[int, tuple[float, int]] = {}
     best_az: dict[int, tuple[float, int]] = {}
-    for _, i, j, signals in scored:
-        if signals["cosine"] > best_ru.get(i, (-2.0, -1))[0]:
-            best_ru[i] = (signals["cosine"], j)
-        if signals["cosine"] > best_az.get(j, (-2.0, -1))[0]:
-            best_az[j] = (signals["cosine"], i)
+    for c in order.tolist():
+        i, j, cos = int(cands.i[c]), int(cands.j[c]), float(cosine[c])
+        if cos > best_ru.get(i, (-2.0, -1))[0]:
+            best_ru[i] = (cos, j)
+        if cos > best_az.get(j, (-2.0, -1))[0]:
+            best_az[j] = (cos, i)
+    far, margin = SIGNALS.index("far_dates"), SIGNALS.index("margin")
     out = []
-    for conf, i, j, signals in scored:
+    for c in order.tolist():
+        i, j = int(cands.i[c]), int(cands.j[c])
         if (i in ru_taken or j in az_taken or best_ru[i][1] != j or best_az[j][1] != i
-                or signals["far_dates"] or signals["margin"] < min_margin):
+                or cands.values[c, far] or cands.values[c, margin] < min_margin):
             continue
-        out.append((max(conf, 0.5), i, j, signals))
+        out.append((max(float(conf[c]), 0.5), c))
     return out
+
+
+def _path_ranks(docs: Sequence[DocFeatures]) -> np.ndarray:
+    """Each document's rank by path (the tie-break of equal confidences)."""
+    ranks = np.empty(len(docs), np.int64)
+    ranks[sorted(range(len(docs)), key=lambda n: docs[n].path)] = np.arange(len(docs))
+    return ranks
 
 
 def match_features(ru_docs: Sequence[DocFeatures], az_docs: Sequence[DocFeatures],
-                   settings: PairingSettings | None = None) -> PairingResult:
-    """Pair documents from their features (no model involved)."""
+                   settings: PairingSettings | None = None, spill: VectorSpill | None = None) -> PairingResult:
+    """Pair documents from their features (no model involved); ``spill``: where their vectors are
+    when the features carry none (`VectorSpill`)."""
     settings = settings or PairingSettings()
     unpaired = [Unpaired(d.lang, d.path, d.error) for d in (*ru_docs, *az_docs) if d.error]
     ru_ok = [d for d in ru_docs if not d.error]
@@ -457,47 +575,50 @@ def match_features(ru_docs: Sequence[DocFeatures], az_docs: Sequence[DocFeatures
                   for d in (*ru_ok, *az_ok)]
         return _result([], unpaired + lonely, ru_docs, az_docs, 0)
 
-    candidates = candidate_signals(ru_ok, az_ok, settings)
-    scored = [(confidence(signals, settings), i, j, signals) for i, j, signals in candidates]
+    cands = candidate_pairs(ru_ok, az_ok, settings, spill)
+    conf = cands.confidences(settings)
     # competitive linking: best first; ties broken by path for determinism
-    scored.sort(key=lambda t: (-t[0], ru_ok[t[1]].path, az_ok[t[2]].path))
+    order = np.lexsort((_path_ranks(az_ok)[cands.j], _path_ranks(ru_ok)[cands.i], -conf))
     ru_taken: dict[int, tuple[int, float]] = {}
     az_taken: dict[int, tuple[int, float]] = {}
     pairs = []
-    for conf, i, j, signals in scored:
-        if conf < settings.threshold:
+    for c in order.tolist():
+        if conf[c] < settings.threshold:
             break
+        i, j = int(cands.i[c]), int(cands.j[c])
         if i in ru_taken or j in az_taken:
             continue
-        ru_taken[i] = (j, conf)
-        az_taken[j] = (i, conf)
-        pairs.append(DocPair(ru_ok[i].path, az_ok[j].path, round(conf, 4), signals))
+        ru_taken[i] = (j, float(conf[c]))
+        az_taken[j] = (i, float(conf[c]))
+        pairs.append(DocPair(ru_ok[i].path, az_ok[j].path, round(float(conf[c]), 4), cands.signals(c)))
     if settings.mutual_margin is not None:
-        for conf, i, j, signals in mutual_best_pairs(scored, ru_taken, az_taken, settings.mutual_margin):
-            ru_taken[i] = (j, conf)
-            az_taken[j] = (i, conf)
-            pairs.append(DocPair(ru_ok[i].path, az_ok[j].path, round(conf, 4), {**signals, "mutual_best": 1.0}))
+        for value, c in mutual_best_pairs(cands, order, conf, ru_taken, az_taken, settings.mutual_margin):
+            i, j = int(cands.i[c]), int(cands.j[c])
+            ru_taken[i] = (j, value)
+            az_taken[j] = (i, value)
+            pairs.append(DocPair(ru_ok[i].path, az_ok[j].path, round(value, 4), {**cands.signals(c), "mutual_best": 1.0}))
 
     best: dict[tuple[str, int], tuple[float, int]] = {}
-    for conf, i, j, _ in scored:
-        best.setdefault(("ru", i), (conf, j))
-        best.setdefault(("az", j), (conf, i))
+    for c in order.tolist():
+        i, j = int(cands.i[c]), int(cands.j[c])
+        best.setdefault(("ru", i), (float(conf[c]), j))
+        best.setdefault(("az", j), (float(conf[c]), i))
     for lang, docs, taken, other_docs, other_taken in (("ru", ru_ok, ru_taken, az_ok, az_taken),
                                                        ("az", az_ok, az_taken, ru_ok, ru_taken)):
         for n, d in enumerate(docs):
             if n in taken:
                 continue
-            conf, m = best.get((lang, n), (0.0, -1))
-            if m < 0:
+            value, other = best.get((lang, n), (0.0, -1))
+            if other < 0:
                 reason = "no candidate"
-            elif conf >= settings.threshold and m in other_taken:
-                winner, win_conf = other_taken[m]
-                reason = (f"counterpart taken: its best match {Path(other_docs[m].path).name} ({conf:.2f}) "
+            elif value >= settings.threshold and other in other_taken:
+                winner, win_conf = other_taken[other]
+                reason = (f"counterpart taken: its best match {Path(other_docs[other].path).name} ({value:.2f}) "
                           f"was paired with {Path(docs[winner].path).name} ({win_conf:.2f})")
             else:
-                reason = f"no counterpart: best candidate {Path(other_docs[m].path).name} has confidence {conf:.2f}"
+                reason = f"no counterpart: best candidate {Path(other_docs[other].path).name} has confidence {value:.2f}"
             unpaired.append(Unpaired(lang, d.path, reason))
-    return _result(pairs, unpaired, ru_docs, az_docs, len(candidates))
+    return _result(pairs, unpaired, ru_docs, az_docs, len(cands))
 
 
 def _result(pairs, unpaired, ru_docs, az_docs, candidates) -> PairingResult:

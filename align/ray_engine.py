@@ -47,10 +47,10 @@ import numpy as np
 
 from .corpus import (
     EncoderFactory, Job, _bar, _exclusive, _remove_stale_temporaries, features_of_pages, finish_corpus,
-    guided_chunks, list_inputs, match_pages, new_timing, pin_threads, prepare_jobs, process_pair, work_file,
-    write_record,
+    guided_chunks, list_inputs, match_pages, new_timing, pin_threads, prepare_jobs, process_pair, vector_dir,
+    work_file, write_record,
 )
-from .documents import DocFeatures, PairingResult, PairingSettings
+from .documents import DocFeatures, PairingResult, PairingSettings, VectorSpill
 from .embed import EmbeddingCache, TextEncoder, resolve_device
 from .filters import FilterSettings, make_detector
 from .types import AlignError, UsageError
@@ -344,17 +344,24 @@ def _map_pool(ray, pool: list, method: str, chunks: list[list], *args) -> Iterat
 
 
 def _pair_with_ray(ray, pool: list, pages: list[tuple[str, str]], run: _RayRun,
-                   settings: PairingSettings | None, ru_paths, az_paths, timing: dict, bar) -> PairingResult:
-    features: list[DocFeatures] = []
-    # the local engine's chunks: large early (large batches of equal token count), small at the end
-    chunks = guided_chunks(pages, run.actors, largest=4 * run.docs_per_batch)
-    for columns in _map_pool(ray, pool, "features", chunks):
-        for blob, seconds, model_seconds in zip(columns["features"], columns["seconds"], columns["model_seconds"]):
-            features.append(pickle.loads(blob))
-            timing["pairing_worker_seconds"] += float(seconds)
-            timing["pairing_model_seconds"] += float(model_seconds)
-            bar.update(1)
-    return match_pages(features, ru_paths, az_paths, settings)
+                   settings: PairingSettings | None, ru_paths, az_paths, timing: dict, bar,
+                   work_dir: Path) -> PairingResult:
+    settings = settings or PairingSettings()
+    spill = VectorSpill(vector_dir(work_dir), settings.head_weight)  # vectors on disk, as the local engine
+    try:
+        features: list[DocFeatures] = []
+        # the local engine's chunks: large early (large batches of equal token count), small at the end
+        chunks = guided_chunks(pages, run.actors, largest=4 * run.docs_per_batch)
+        for columns in _map_pool(ray, pool, "features", chunks):
+            for blob, seconds, model_seconds in zip(columns["features"], columns["seconds"],
+                                                    columns["model_seconds"]):
+                features.append(spill.add(pickle.loads(blob)))
+                timing["pairing_worker_seconds"] += float(seconds)
+                timing["pairing_model_seconds"] += float(model_seconds)
+                bar.update(1)
+        return match_pages(features, ru_paths, az_paths, settings, spill)
+    finally:
+        spill.close()
 
 
 def _align_with_ray(ray, pool: list, todo: list[Job], run: _RayRun, level: str, work_dir: Path,
@@ -443,7 +450,7 @@ def _run(ray, run: _RayRun, factory, ru_root: Path, az_root: Path, out: Path, ru
     def pair() -> PairingResult:
         pages = [(str(p), "ru") for p in ru_paths] + [(str(p), "az") for p in az_paths]
         with _bar(len(pages), "pairing documents", progress) as bar:
-            return _pair_with_ray(ray, workers(), pages, run, pairing, ru_paths, az_paths, timing, bar)
+            return _pair_with_ray(ray, workers(), pages, run, pairing, ru_paths, az_paths, timing, bar, work_dir)
 
     with _exclusive(work_dir):
         _remove_stale_temporaries(work_dir)

@@ -77,7 +77,9 @@ def candidate_rows(pool, ru_docs, az_docs, settings: D.PairingSettings) -> tuple
     """Features and gold labels of every candidate pair the search proposes."""
     gold = {str(pool.ru_dir / r): str(pool.az_dir / a) for r, a in pool.gold.items()}
     xs, ys = [], []
-    for i, j, sig in D.candidate_signals(ru_docs, az_docs, settings):
+    cands = D.candidate_pairs(ru_docs, az_docs, settings)
+    for c, (i, j) in enumerate(zip(cands.i.tolist(), cands.j.tolist())):
+        sig = cands.signals(c)
         xs.append([sig[f] for f in D.FEATURES])
         ys.append(int(gold.get(ru_docs[i].path) == az_docs[j].path))
     return xs, ys

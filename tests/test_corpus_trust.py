@@ -253,11 +253,14 @@ def test_a_work_folder_that_is_a_file_is_an_output_error(pool, tmp_path, capsys)
 def test_stale_temporaries_of_a_killed_run_are_removed(pool, tmp_path):
     out = tmp_path / "out"
     _run(pool.ru_dir, pool.az_dir, out)
-    stale = [out / ".corpus.tsv.abc123.tmp", out / ".work" / "docs" / ".x.json.999.tmp"]
+    assert not (out / ".work" / "vectors").exists()  # pairing's document vectors go once it is done
+    (out / ".work" / "vectors").mkdir()  # as a run killed while pairing leaves them
+    stale = [out / ".corpus.tsv.abc123.tmp", out / ".work" / "docs" / ".x.json.999.tmp",
+             out / ".work" / "vectors" / "ru.f32"]
     for path in stale:
         path.write_text("half")
     _run(pool.ru_dir, pool.az_dir, out)
-    assert not any(p.exists() for p in stale)
+    assert not any(p.exists() for p in stale) and not (out / ".work" / "vectors").exists()
 
 
 def test_swapped_documents_are_warned_about_in_the_corpus_report(pool, inputs, tmp_path):

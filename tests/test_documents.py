@@ -143,6 +143,46 @@ def test_errors_and_empty_sides_are_reported_not_raised():
 
 # ----------------------------------------------------------------------------- pages, files
 
+def test_spilled_vectors_pair_exactly_as_vectors_in_memory(tmp_path):
+    """Corpus mode keeps document vectors on disk (`VectorSpill`), in arrival order: pairing reads them
+    memory-mapped and must give the in-memory result, pairs, scores, signals and reasons alike."""
+    ru_v, az_v = _story_vectors(40, seed=5)
+    rng = np.random.default_rng(6)
+    ru = [_doc(f"ru{i:02d}", "ru", ru_v[i], day=100 + i % 4, numbers={str(i)}) for i in range(36)]
+    az = [_doc(f"az{i:02d}", "az", az_v[i], day=100 + i % 4, numbers={str(i)}) for i in range(36)]
+    ru += [_doc("ru-extra", "ru", rng.standard_normal(32), day=101)]
+    az += [D.DocFeatures(path="az-broken", lang="az", error="unreadable: boom")]
+    settings = D.PairingSettings()
+    in_memory = D.match_features(ru, az, settings)
+    spill = D.VectorSpill(tmp_path / "vectors", settings.head_weight)
+    arrival = [*az[::-1], *ru[::2], *ru[1::2]]  # features arrive in any order from the workers
+    spilled = {(f.lang, f.path): spill.add(f) for f in arrival}
+    assert all(f.head is None and f.row >= 0 for f in spilled.values() if not f.error)
+    assert sorted(p.name for p in (tmp_path / "vectors").iterdir()) == ["az.f32", "ru.f32"]
+    on_disk = D.match_features([spilled[("ru", d.path)] for d in ru], [spilled[("az", d.path)] for d in az],
+                               settings, spill)
+    spill.close()
+    assert not (tmp_path / "vectors").exists()
+    assert len(in_memory.pairs) == 36 and on_disk.pairs == in_memory.pairs
+    assert [p.features for p in on_disk.pairs] == [p.features for p in in_memory.pairs]
+    assert on_disk.unpaired == in_memory.unpaired and on_disk.candidates == in_memory.candidates
+
+
+def test_candidates_are_arrays_with_the_signals_of_pair_signals():
+    ru_v, az_v = _story_vectors(10, seed=7)
+    ru = [_doc(f"ru{i}", "ru", ru_v[i], day=50, names={"abc"}) for i in range(10)]
+    az = [_doc(f"az{i}", "az", az_v[i], day=51 if i else 60, names={"abc"}) for i in range(10)]
+    settings = D.PairingSettings(k=3)
+    cands = D.candidate_pairs(ru, az, settings)
+    assert cands.values.shape == (len(cands), len(D.SIGNALS)) and cands.i.dtype == np.int64
+    assert len(set(zip(cands.i.tolist(), cands.j.tolist()))) == len(cands) >= 10 * 3
+    first = cands.signals(0)
+    assert list(first) == list(D.SIGNALS)
+    assert cands.confidences(settings)[0] == D.confidence(first, settings)
+    far = [cands.signals(c)["far_dates"] for c in range(len(cands)) if cands.j[c] == 0]
+    assert far and all(f == 1.0 for f in far)  # az0 is dated 10 days after every ru page
+
+
 def test_article_features_from_an_article():
     article = Article(lang="ru", title="Байрамов встретился с Фиданом", captions=("Фото встречи",),
                       paragraphs=("Встреча прошла 6 декабря. Обсудили 15 вопросов.", "Второй абзац."),
