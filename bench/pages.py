@@ -661,10 +661,16 @@ class FakeFactory:
     """A picklable factory of `FakeEncoder` for worker processes (``run_corpus(encoder_factory=...)``)."""
 
     delay: float = 0.0
-    name: str = "fake-trigram"
+    dim: int = 256
+
+    @property
+    def name(self) -> str:
+        return "fake-trigram" if self.dim == 256 else f"fake-trigram-{self.dim}"
 
     def __call__(self) -> FakeEncoder:
-        return FakeEncoder(delay=self.delay)
+        encoder = FakeEncoder(dim=self.dim, delay=self.delay)
+        encoder.name = self.name
+        return encoder
 
 
 @dataclass(frozen=True)
