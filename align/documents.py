@@ -25,8 +25,11 @@ from __future__ import annotations
 
 import math
 import re
+import sys
 import unicodedata
+from array import array
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -65,7 +68,7 @@ FEATURES = ("margin", "same_day", "next_day", "far_dates", "no_date", "numbers",
 # ----------------------------------------------------------------------------- document features
 
 
-@dataclass
+@dataclass(slots=True)  # slots: a collection holds one per page for the whole pairing
 class DocFeatures:
     """What pairing needs of one article (the text itself is not kept)."""
 
@@ -315,7 +318,9 @@ class VectorSpill:
         self.files[lang].write(vector.tobytes())
         row = self.rows[lang]
         self.rows[lang] += 1
-        return replace(features, head=None, body=None, row=row)
+        # one string object per distinct number or name across the collection, not one per page
+        return replace(features, head=None, body=None, row=row, numbers=frozenset(map(sys.intern, features.numbers)),
+                       names=frozenset(map(sys.intern, features.names)))
 
     def matrix(self, lang: str, rows: Sequence[int]) -> np.ndarray:
         """The vectors of ``rows`` in that order, memory-mapped (a reordered copy is written when the
@@ -351,7 +356,7 @@ class DocPair:
     ru: str
     az: str
     score: float  # confidence in [0, 1]
-    features: dict = field(default_factory=dict, compare=False)
+    features: Mapping = field(default_factory=dict, compare=False)  # signals (`Signals`), or a plain dict
 
 
 @dataclass(frozen=True)
@@ -451,6 +456,39 @@ MIN_SPREAD = 0.005
 
 
 SIGNALS = ("cosine", *FEATURES)  # the columns of `Candidates.values`, in `pair_signals` order
+_SIGNAL_INDEX = {name: n for n, name in enumerate(SIGNALS)}
+
+
+class Signals(Mapping):
+    """A pair's signals, read like the dict `pair_signals` returns (``signals["margin"]``), stored as one
+    small float array: a pairing of a million pages keeps one per pair."""
+
+    __slots__ = ("_values", "_extra")
+
+    def __init__(self, values: Sequence[float], extra: dict[str, float] | None = None) -> None:
+        self._values = array("d", values)
+        self._extra = dict(extra) if extra else None
+
+    def __getitem__(self, name: str) -> float:
+        n = _SIGNAL_INDEX.get(name)
+        if n is not None:
+            return self._values[n]
+        if self._extra and name in self._extra:
+            return self._extra[name]
+        raise KeyError(name)
+
+    def __iter__(self) -> Iterator[str]:
+        yield from SIGNALS
+        yield from self._extra or ()
+
+    def __len__(self) -> int:
+        return len(SIGNALS) + len(self._extra or ())
+
+    def __repr__(self) -> str:
+        return repr(dict(self))
+
+    def __reduce__(self):
+        return Signals, (list(self._values), self._extra)
 
 
 @dataclass
@@ -465,9 +503,9 @@ class Candidates:
     def __len__(self) -> int:
         return len(self.i)
 
-    def signals(self, c: int) -> dict[str, float]:
-        """Candidate ``c``'s signals as `pair_signals` gives them."""
-        return dict(zip(SIGNALS, self.values[c].tolist()))
+    def signals(self, c: int, **extra: float) -> "Signals":
+        """Candidate ``c``'s signals as `pair_signals` gives them (plus ``extra`` ones)."""
+        return Signals(self.values[c].tolist(), extra)
 
     def confidences(self, settings: "PairingSettings") -> np.ndarray:
         """`confidence` of every candidate (the same sums in the same order, so the same floats)."""
@@ -596,19 +634,17 @@ def match_features(ru_docs: Sequence[DocFeatures], az_docs: Sequence[DocFeatures
             i, j = int(cands.i[c]), int(cands.j[c])
             ru_taken[i] = (j, value)
             az_taken[j] = (i, value)
-            pairs.append(DocPair(ru_ok[i].path, az_ok[j].path, round(value, 4), {**cands.signals(c), "mutual_best": 1.0}))
+            pairs.append(DocPair(ru_ok[i].path, az_ok[j].path, round(value, 4), cands.signals(c, mutual_best=1.0)))
 
-    best: dict[tuple[str, int], tuple[float, int]] = {}
-    for c in order.tolist():
-        i, j = int(cands.i[c]), int(cands.j[c])
-        best.setdefault(("ru", i), (float(conf[c]), j))
-        best.setdefault(("az", j), (float(conf[c]), i))
-    for lang, docs, taken, other_docs, other_taken in (("ru", ru_ok, ru_taken, az_ok, az_taken),
-                                                       ("az", az_ok, az_taken, ru_ok, ru_taken)):
+    for lang, docs, taken, other_docs, other_taken, own, theirs in (
+            ("ru", ru_ok, ru_taken, az_ok, az_taken, cands.i, cands.j),
+            ("az", az_ok, az_taken, ru_ok, ru_taken, cands.j, cands.i)):
+        best = first_in_order(own, order, len(docs))  # each document's best candidate
         for n, d in enumerate(docs):
             if n in taken:
                 continue
-            value, other = best.get((lang, n), (0.0, -1))
+            c = int(best[n])
+            value, other = (float(conf[c]), int(theirs[c])) if c >= 0 else (0.0, -1)
             if other < 0:
                 reason = "no candidate"
             elif value >= settings.threshold and other in other_taken:
@@ -619,6 +655,14 @@ def match_features(ru_docs: Sequence[DocFeatures], az_docs: Sequence[DocFeatures
                 reason = f"no counterpart: best candidate {Path(other_docs[other].path).name} has confidence {value:.2f}"
             unpaired.append(Unpaired(lang, d.path, reason))
     return _result(pairs, unpaired, ru_docs, az_docs, len(cands))
+
+
+def first_in_order(keys: np.ndarray, order: np.ndarray, size: int) -> np.ndarray:
+    """For each key 0..size-1, the first candidate in ``order`` whose key it is; -1 where none."""
+    first = np.full(size, -1, np.int64)
+    found, at = np.unique(keys[order], return_index=True)
+    first[found] = order[at]
+    return first
 
 
 def _result(pairs, unpaired, ru_docs, az_docs, candidates) -> PairingResult:

@@ -6,11 +6,12 @@
 Each size runs in a fresh process of its own: N/2 Russian and N/2 Azerbaijani synthetic pages
 (bench/pages.py stories of 2–3 sentences, the az side `fake_translate` of the ru one, one date per
 story spread over a year), then `run_corpus` over them with the trigram `FakeEncoder` at 384
-dimensions (the default model's size) and ``workers=0`` (pairing, embedding, aligning and writing in
-that one process, so its peak is the run's). Printed per size: wall seconds, pairs found of the N/2
-planted, peak resident memory (VmHWM), peak anonymous memory (RssAnon, sampled: what the kernel cannot
-drop — memory-mapped vector files are page cache, in VmHWM only), and the pairing vectors' own size,
-N × 2 × 384 × 4 bytes (a head and a body vector per page).
+dimensions (the default model's size) and ``--workers`` worker processes (default 2, as `align
+corpus`; 0 runs everything in the driver). Printed per size: wall seconds, pairs found of the N/2
+planted, peak anonymous memory (RssAnon, sampled every 0.2 s: what the kernel cannot drop —
+memory-mapped vector files are page cache) of the driver, of one worker and of all processes
+together, the driver's peak resident memory (VmHWM, page cache of mapped files included), and the
+pairing vectors' own size, N × 2 × 384 × 4 bytes (a head and a body vector per page).
 
 The issue's check is printed last: peak(largest) − peak(smallest) against the largest run's vectors.
 Figures are printed, never asserted.
@@ -19,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import random
 import subprocess
 import sys
@@ -58,14 +60,63 @@ def write_pages(root: Path, pairs: int, seed: int = 0) -> tuple[Path, Path]:
     return ru_dir, az_dir
 
 
-def _status_kb(field: str) -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1])
+def _status_kb(field: str, pid: int | str = "self") -> int:
+    """A ``/proc/PID/status`` field in kB (0 when the process is gone)."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    except OSError:
+        pass
     return 0
 
 
-def measure(pages: int, workdir: Path) -> dict:
+def _children(root: int) -> list[int]:
+    """The descendants of ``root`` (Linux /proc)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").glob("[0-9]*"):
+        try:
+            parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    family, grew = {root}, True
+    while grew:
+        grew = False
+        for pid, ppid in parents.items():
+            if ppid in family and pid not in family:
+                family.add(pid)
+                grew = True
+    return sorted(family - {root})
+
+
+class AnonPeaks:
+    """Samples anonymous memory (RssAnon) of this process and of its worker processes."""
+
+    def __init__(self, every: float = 0.2) -> None:
+        self.every, self.driver, self.tree, self.worker = every, 0, 0, 0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> "AnonPeaks":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        me = os.getpid()
+        while not self._stop.is_set():
+            driver = _status_kb("RssAnon")
+            workers = [_status_kb("RssAnon", pid) for pid in _children(me)]
+            self.driver = max(self.driver, driver)
+            self.worker = max([self.worker, *workers])
+            self.tree = max(self.tree, driver + sum(workers))
+            self._stop.wait(self.every)
+
+
+def measure(pages: int, workdir: Path, workers: int) -> dict:
     """One run at ``pages`` pages, in this process (called through `main --child`)."""
     from pages import FakeFactory
 
@@ -74,56 +125,49 @@ def measure(pages: int, workdir: Path) -> dict:
 
     pairs = pages // 2
     ru_dir, az_dir = write_pages(workdir / "pages", pairs)
-    peak_anon = [0]
-    stop = threading.Event()
-
-    def sample() -> None:
-        while not stop.is_set():
-            peak_anon[0] = max(peak_anon[0], _status_kb("RssAnon"))
-            stop.wait(0.2)
-
-    base_hwm, base_anon = _status_kb("VmHWM"), _status_kb("RssAnon")
-    sampler = threading.Thread(target=sample, daemon=True)
-    sampler.start()
+    start_anon = _status_kb("RssAnon")
     started = time.perf_counter()
-    report = run_corpus(ru_dir, az_dir, workdir / "out", encoder_factory=FakeFactory(dim=DIM), workers=0,
-                        filters=FilterSettings(language=False), progress=False)
+    with AnonPeaks() as peaks:
+        report = run_corpus(ru_dir, az_dir, workdir / "out", encoder_factory=FakeFactory(dim=DIM), workers=workers,
+                            filters=FilterSettings(language=False), progress=False)
     seconds = time.perf_counter() - started
-    stop.set()
-    sampler.join()
     right = sum(1 for line in (workdir / "out" / "pairs.tsv").read_text(encoding="utf-8").splitlines()[1:]
                 if line.split("\t")[0].removeprefix("ru-") == line.split("\t")[1].removeprefix("az-"))
     return {"pages": pages, "seconds": round(seconds, 1), "pairs": report["pairs"], "right": right,
-            "planted": pairs, "peak_rss_mb": _status_kb("VmHWM") / 1024, "peak_anon_mb": peak_anon[0] / 1024,
-            "start_rss_mb": base_hwm / 1024, "start_anon_mb": base_anon / 1024,
-            "vectors_mb": pages * 2 * DIM * 4 / 2**20}
+            "planted": pairs, "driver_hwm_mb": _status_kb("VmHWM") / 1024, "driver_anon_mb": peaks.driver / 1024,
+            "tree_anon_mb": peaks.tree / 1024, "worker_anon_mb": peaks.worker / 1024,
+            "start_anon_mb": start_anon / 1024, "vectors_mb": pages * 2 * DIM * 4 / 2**20}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--pages", type=int, nargs="+", default=[10_000, 100_000], help="pages (half ru, half az)")
+    ap.add_argument("--workers", type=int, default=2, help="worker processes (0: all in the driver)")
     ap.add_argument("--child", type=int, default=0, help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child:
         with tempfile.TemporaryDirectory(prefix="align-memory-") as tmp:
-            print(json.dumps(measure(args.child, Path(tmp))))
+            print(json.dumps(measure(args.child, Path(tmp), args.workers)))
         return
     rows = []
     for pages in args.pages:
-        done = subprocess.run([sys.executable, __file__, "--child", str(pages)], capture_output=True, text=True)
+        done = subprocess.run([sys.executable, __file__, "--child", str(pages), "--workers", str(args.workers)],
+                              capture_output=True, text=True)
         if done.returncode != 0:
             sys.exit(f"{pages} pages: the run failed: {done.stderr.strip().splitlines()[-1:]}")
         row = json.loads(done.stdout.strip().splitlines()[-1])
         rows.append(row)
-        print(f"{row['pages']:>7} pages: {row['seconds']:7.1f} s; pairs {row['pairs']} "
-              f"({row['right']} right of {row['planted']} planted); peak RSS {row['peak_rss_mb']:.0f} MB, "
-              f"peak anonymous {row['peak_anon_mb']:.0f} MB (at start {row['start_anon_mb']:.0f} MB); "
-              f"vectors {row['vectors_mb']:.0f} MB", flush=True)
+        print(f"{row['pages']:>7} pages, {args.workers} workers: {row['seconds']:7.1f} s; pairs {row['pairs']} "
+              f"({row['right']} right of {row['planted']} planted); peak anonymous memory: driver "
+              f"{row['driver_anon_mb']:.0f} MB (at start {row['start_anon_mb']:.0f} MB), one worker "
+              f"{row['worker_anon_mb']:.0f} MB, all processes {row['tree_anon_mb']:.0f} MB; driver peak RSS "
+              f"{row['driver_hwm_mb']:.0f} MB; vectors {row['vectors_mb']:.0f} MB", flush=True)
     if len(rows) >= 2:
         small, large = rows[0], rows[-1]
-        for label, key in (("anonymous", "peak_anon_mb"), ("RSS", "peak_rss_mb")):
+        for label, key in (("all processes, anonymous", "tree_anon_mb"), ("driver, anonymous", "driver_anon_mb"),
+                           ("driver, RSS", "driver_hwm_mb")):
             grow = large[key] - small[key]
-            print(f"peak {label} grows by {grow:.0f} MB from {small['pages']} to {large['pages']} pages; "
+            print(f"peak ({label}) grows by {grow:.0f} MB from {small['pages']} to {large['pages']} pages; "
                   f"the {large['pages']} pages' vectors are {large['vectors_mb']:.0f} MB: "
                   f"{'less' if grow < large['vectors_mb'] else 'NOT less'}")
 
