@@ -40,7 +40,7 @@ browser:
 	else echo "note: /usr/bin/chromium missing and not root; the browser test will be skipped"; fi
 
 test: install browser
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -rs
 
 test-fast: install
 	$(BIN)/python -m pytest -q -m "not slow"
