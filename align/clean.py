@@ -387,6 +387,23 @@ def headline_like(text: str) -> bool:
     return not text.endswith((".", ":", ";")) or text.endswith("...")
 
 
+_DOMAIN = re.compile(r"(?i)\b[\w-]+\.(?:az|ru|com|net|org|info|news|tv|media)\b")
+
+
+def title_problem(text: str) -> str | None:
+    """Why a title the page declares (HTML ``<title>``, ``og:title``, ``<h1>``, JSON ``title``) is not
+    a headline, or None: a noise line (a date, a time, a section or tag line, a counter…), a site name
+    ("Report.az"), or fewer than three words ("Политика", "Новости Азербайджана")."""
+    reason = noise_reason(text)
+    if reason:
+        return "junk-title: " + reason
+    if _DOMAIN.search(text) and len(text.split()) <= 3:
+        return "junk-title: site name"
+    if sum(1 for w in text.split() if _LETTER.search(w)) < 3 or not headline_like(text.rstrip(".")):
+        return "junk-title: not a headline"
+    return None
+
+
 def headline_with_period(text: str) -> bool:
     """One short sentence (≤ 16 words) ending with a single period, like "Алиев встретился с
     Эрдоганом.": the title when page furniture follows it (:func:`is_furniture`), else a paragraph."""
@@ -763,11 +780,12 @@ def _walk_tagged(blocks: tuple[Block, ...], state: _Cleaning) -> str | None:
         text, line, tag = block.text, block.line, block.tag
         if tag.startswith("meta:"):
             state.meta[tag[5:]] = text
-        elif tag == "title":
-            if title is None:
+        elif tag in ("title", "title-candidate"):
+            problem = title_problem(text)
+            if title is None and not problem:
                 title = state.title(line, text)
             else:
-                state.drop(line, text, "duplicate-title")
+                state.drop(line, text, "duplicate-title" if title is not None else problem)
         elif tag == "caption":
             _tagged_caption(block, state)
         else:

@@ -544,10 +544,14 @@ def html_blocks(html: str) -> list[Block]:
         meta = {**page["meta"], **extracted["meta"]}
     else:
         title, paragraphs, captions, meta = page["title"], page["paragraphs"], page["captions"], page["meta"]
+    # <h1>, og:title and <title> are candidates, not facts: the cleaner takes the first that looks like
+    # a headline (align.clean.title_problem), so a junk <title> never becomes the article's title
+    others = [c for c in dict.fromkeys(clean_inline(c) for c in page["title_candidates"]) if c and c != title]
     blocks: list[Block] = []
     for tag, texts in (
         *((f"meta:{key}", [value]) for key, value in meta.items()),
         ("title", [title] if title else []),
+        ("title-candidate", others if title else []),
         ("caption", captions),
         ("p", [p for p in paragraphs if p != title]),
     ):
@@ -592,6 +596,13 @@ def _iso_to_dotted(date: str) -> str:
     return f"{m[3]}.{m[2]}.{m[1]}" if m else date
 
 
+def _without_site(title: str) -> list[str]:
+    """The longest part of a ``<title>`` cut at " | ", " - ", " — " or " – " (the site's name is
+    the other part), when it has one."""
+    parts = [p.strip() for p in re.split(r"\s+[|\-—–]\s+", title) if p.strip()]
+    return [max(parts, key=len)] if len(parts) > 1 else []
+
+
 class _HtmlCollector(HTMLParser):
     """A small stdlib extraction: ``<title>``/``<h1>``, ``<p>``/``<h2-6>``/``<blockquote>``,
     ``<figcaption>`` and a few ``<meta>`` tags, skipping scripts, navigation, headers and footers."""
@@ -622,9 +633,12 @@ class _HtmlCollector(HTMLParser):
         og_title = parser.meta.get("og:title", "")
         titles = [t for tag, t in found if tag == "title"]
         title = h1[0] if h1 else og_title or (titles[0] if titles else "")
+        # every title the page offers, best first; a <title> also without its site part ("… | Trend")
+        candidates = [*h1[:1], og_title, *((_without_site(titles[0]) or titles[:1]) if titles else [])]
         meta = {k: v for k, v in (("date", parser.meta.get("date", "")), ("url", parser.meta.get("url", ""))) if v}
         return {
             "title": title,
+            "title_candidates": [c for c in candidates if c],
             "captions": [t for tag, t in found if tag == "figcaption"],
             "paragraphs": [t for tag, t in found if tag not in ("title", "figcaption") and t != title],
             "meta": meta,

@@ -109,3 +109,37 @@ def test_a_view_counter_and_a_typo_note_are_noise():
 def test_short_real_text_is_content():
     for text in ("Ураган", "Xocavənddə mina partladı - ANAMA əməkdaşı xəsarət aldı", "В 2025 году ВВП вырос на 4,1%"):
         assert has_content(text), text
+
+
+def _as_html(title_tag: str, h1: str, paragraphs: list[str], og_title: str = "") -> str:
+    from html import escape
+
+    og = f'<meta property="og:title" content="{escape(og_title)}">' if og_title else ""
+    body = "".join(f"<p>{escape(p)}</p>" for p in paragraphs)
+    heading = f"<h1>{escape(h1)}</h1>" if h1 else ""
+    return (f'<html><head><meta charset="utf-8"><title>{escape(title_tag)}</title>{og}</head>'
+            f"<body><nav>Ana səhifə</nav><article>{heading}{body}</article></body></html>")
+
+
+@pytest.mark.parametrize("title_tag, h1, og_title, expected", [
+    ("• 08 yanvar, 2026", "", "", None),  # a date line as <title> (issue 13's real example)
+    ("Report.az", "", "Report.az", None),  # the site's name
+    ("Xəbərlər | Report.az", "", "", None),  # a section name and the site
+    ("• 08 yanvar, 2026", "HEADLINE", "", "HEADLINE"),  # junk <title>, the real headline in <h1>
+    ("Report.az", "", "HEADLINE", "HEADLINE"),  # junk <title>, the real headline in og:title
+    ("HEADLINE - Report.az", "", "", "HEADLINE"),  # the headline with the site's name after it
+])
+def test_html_title_candidates_junk_never_becomes_the_title(tmp_path, title_tag, h1, og_title, expected):
+    """<title>, og:title and <h1> are candidates: the first that looks like a headline is the title, a
+    junk one is dropped as noise; the real page's headline and paragraphs around them (02-report, az)."""
+    real = article("02-report", "az")
+    headline, paragraphs = real.title, real.paragraphs[:4]
+    assert headline and len(paragraphs) == 4
+    fill = lambda s: s.replace("HEADLINE", headline)  # noqa: E731
+    page = tmp_path / "page.html"
+    page.write_text(_as_html(fill(title_tag), fill(h1), paragraphs, fill(og_title)), encoding="utf-8")
+    art = clean_page(read_page(page), "az")
+    assert art.title == (fill(expected) if expected else None)
+    assert art.paragraphs == paragraphs  # nothing of the body is lost or taken as the title
+    junk = {r.text for r in art.removed if r.reason.startswith("junk-title")}
+    assert headline not in junk and (expected or junk)  # no title: the junk is reported as removed
