@@ -40,7 +40,7 @@ from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wai
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Callable, Iterator, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -642,27 +642,44 @@ def _bar(total: int, desc: str, enabled: bool):
     return progress_bar(total, desc, enabled)
 
 
+class FeatureCollector:
+    """Pages' pairing features as they come back from the workers (either engine), their vectors
+    written to ``OUT/.work/vectors`` (`VectorSpill`) so that the driver's memory does not grow with
+    them; `match` pairs them. A context manager: leaving it removes the vector files."""
+
+    def __init__(self, work_dir: Path, settings: PairingSettings | None) -> None:
+        self.settings = settings or PairingSettings()
+        self.spill = VectorSpill(vector_dir(work_dir), self.settings.head_weight)
+        self.features: list[DocFeatures] = []
+
+    def add(self, found: Iterable[DocFeatures]) -> None:
+        self.features.extend(self.spill.add(f) for f in found)
+
+    def match(self, ru_paths: Sequence[Path], az_paths: Sequence[Path]) -> PairingResult:
+        return match_pages(self.features, ru_paths, az_paths, self.settings, self.spill)
+
+    def __enter__(self) -> "FeatureCollector":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.spill.close()
+
+
 def _pair_collections(pools: list, new_pool: Callable[[], object], ru_paths, az_paths,
                       settings: PairingSettings | None, workers: int, progress: bool, timing: dict,
                       work_dir: Path) -> PairingResult:
     pages = [(str(p), "ru") for p in ru_paths] + [(str(p), "az") for p in az_paths]
     calls = list(enumerate((_features_job, chunk) for chunk in guided_chunks(pages, max(workers, 1))))
-    settings = settings or PairingSettings()
-    spill = VectorSpill(vector_dir(work_dir), settings.head_weight)
-    try:
-        features: list[DocFeatures] = []
-        with _bar(len(pages), "pairing documents", progress) as bar:
-            def done(result):
-                found, seconds, model_seconds = result
-                features.extend(spill.add(f) for f in found)
-                timing["pairing_worker_seconds"] += seconds
-                timing["pairing_model_seconds"] += model_seconds
-                bar.update(len(found))
+    with FeatureCollector(work_dir, settings) as collected, _bar(len(pages), "pairing documents", progress) as bar:
+        def done(result):
+            found, seconds, model_seconds = result
+            collected.add(found)
+            timing["pairing_worker_seconds"] += seconds
+            timing["pairing_model_seconds"] += model_seconds
+            bar.update(len(found))
 
-            _bounded(pools, new_pool, calls, max(2, 2 * workers), done)
-        return match_pages(features, ru_paths, az_paths, settings, spill)
-    finally:
-        spill.close()
+        _bounded(pools, new_pool, calls, max(2, 2 * workers), done)
+        return collected.match(ru_paths, az_paths)
 
 
 def guided_chunks(items: Sequence, workers: int, smallest: int = 4, largest: int = 32) -> list[list]:

@@ -25,12 +25,13 @@ from __future__ import annotations
 
 import math
 import re
+import shutil
 import sys
 import unicodedata
 from array import array
 from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
@@ -292,8 +293,6 @@ class VectorSpill:
     removed by `close`."""
 
     def __init__(self, directory: str | Path, head_weight: float) -> None:
-        import shutil
-
         self.dir = Path(directory)
         shutil.rmtree(self.dir, ignore_errors=True)
         self.dir.mkdir(parents=True)
@@ -305,8 +304,6 @@ class VectorSpill:
     def add(self, features: DocFeatures) -> DocFeatures:
         if features.error or features.head is None:
             return features
-        from dataclasses import replace
-
         vector = combine(features.head, features.body, self.head_weight)
         self.dim = self.dim or len(vector)
         if len(vector) != self.dim:
@@ -339,8 +336,6 @@ class VectorSpill:
         return np.memmap(path, np.float32, "c", shape=(len(rows), self.dim))
 
     def close(self) -> None:
-        import shutil
-
         for handle in self.files.values():
             handle.close()
         shutil.rmtree(self.dir, ignore_errors=True)

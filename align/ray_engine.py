@@ -46,11 +46,11 @@ from typing import Iterator, Sequence
 import numpy as np
 
 from .corpus import (
-    EncoderFactory, Job, _bar, _exclusive, _remove_stale_temporaries, features_of_pages, finish_corpus,
-    guided_chunks, list_inputs, match_pages, new_timing, pin_threads, prepare_jobs, process_pair, vector_dir,
-    work_file, write_record,
+    EncoderFactory, FeatureCollector, Job, _bar, _exclusive, _remove_stale_temporaries, features_of_pages,
+    finish_corpus, guided_chunks, list_inputs, new_timing, pin_threads, prepare_jobs, process_pair, work_file,
+    write_record,
 )
-from .documents import DocFeatures, PairingResult, PairingSettings, VectorSpill
+from .documents import PairingResult, PairingSettings
 from .embed import EmbeddingCache, TextEncoder, resolve_device
 from .filters import FilterSettings, make_detector
 from .types import AlignError, UsageError
@@ -131,8 +131,10 @@ class BatchEncoder:
         return np.stack([self.memo[t] for t in texts]).astype(np.float32)
 
 
-class _Worker:
-    """Shared set-up of the actors: one torch/BLAS thread per CPU actor, the encoder, the detector.
+class Worker:
+    """One actor of the run's pool, kept for the whole run so that its model is loaded once: it
+    computes the pairing features of batches of pages, then the records of batches of document pairs.
+    One torch/BLAS thread per CPU actor.
 
     A user-facing error (`AlignError`: a model missing on this node, say) does not kill the actor: it
     goes back to the driver in the batch's ``error`` column and is raised there as itself (Ray would
@@ -169,10 +171,6 @@ class _Worker:
             if self.failure is None:
                 self.encoder.memo.clear()
 
-
-class Worker(_Worker):
-    """One actor of the run's pool, kept for the whole run so that its model is loaded once: it
-    computes the pairing features of batches of pages, then the records of batches of document pairs."""
 
     def node(self) -> str:
         """The id of the node this actor runs on (for the report and the two-node test)."""
@@ -346,22 +344,15 @@ def _map_pool(ray, pool: list, method: str, chunks: list[list], *args) -> Iterat
 def _pair_with_ray(ray, pool: list, pages: list[tuple[str, str]], run: _RayRun,
                    settings: PairingSettings | None, ru_paths, az_paths, timing: dict, bar,
                    work_dir: Path) -> PairingResult:
-    settings = settings or PairingSettings()
-    spill = VectorSpill(vector_dir(work_dir), settings.head_weight)  # vectors on disk, as the local engine
-    try:
-        features: list[DocFeatures] = []
-        # the local engine's chunks: large early (large batches of equal token count), small at the end
-        chunks = guided_chunks(pages, run.actors, largest=4 * run.docs_per_batch)
+    # the local engine's chunks: large early (large batches of equal token count), small at the end
+    chunks = guided_chunks(pages, run.actors, largest=4 * run.docs_per_batch)
+    with FeatureCollector(work_dir, settings) as collected:
         for columns in _map_pool(ray, pool, "features", chunks):
-            for blob, seconds, model_seconds in zip(columns["features"], columns["seconds"],
-                                                    columns["model_seconds"]):
-                features.append(spill.add(pickle.loads(blob)))
-                timing["pairing_worker_seconds"] += float(seconds)
-                timing["pairing_model_seconds"] += float(model_seconds)
-                bar.update(1)
-        return match_pages(features, ru_paths, az_paths, settings, spill)
-    finally:
-        spill.close()
+            collected.add(pickle.loads(blob) for blob in columns["features"])
+            timing["pairing_worker_seconds"] += float(sum(columns["seconds"]))
+            timing["pairing_model_seconds"] += float(sum(columns["model_seconds"]))
+            bar.update(len(columns["features"]))
+        return collected.match(ru_paths, az_paths)
 
 
 def _align_with_ray(ray, pool: list, todo: list[Job], run: _RayRun, level: str, work_dir: Path,

@@ -25,13 +25,14 @@ import random
 import subprocess
 import sys
 import tempfile
-import threading
 import time
 from datetime import date, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from procmem import Sampler, descendants, status_kb  # noqa: E402
 
 DIM = 384
 
@@ -60,60 +61,19 @@ def write_pages(root: Path, pairs: int, seed: int = 0) -> tuple[Path, Path]:
     return ru_dir, az_dir
 
 
-def _status_kb(field: str, pid: int | str = "self") -> int:
-    """A ``/proc/PID/status`` field in kB (0 when the process is gone)."""
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith(field + ":"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-def _children(root: int) -> list[int]:
-    """The descendants of ``root`` (Linux /proc)."""
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").glob("[0-9]*"):
-        try:
-            parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
-        except (OSError, IndexError, ValueError):
-            continue
-    family, grew = {root}, True
-    while grew:
-        grew = False
-        for pid, ppid in parents.items():
-            if ppid in family and pid not in family:
-                family.add(pid)
-                grew = True
-    return sorted(family - {root})
-
-
-class AnonPeaks:
+class AnonPeaks(Sampler):
     """Samples anonymous memory (RssAnon) of this process and of its worker processes."""
 
     def __init__(self, every: float = 0.2) -> None:
-        self.every, self.driver, self.tree, self.worker = every, 0, 0, 0
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
+        super().__init__(every)
+        self.driver, self.tree, self.worker = 0, 0, 0
 
-    def __enter__(self) -> "AnonPeaks":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _run(self) -> None:
-        me = os.getpid()
-        while not self._stop.is_set():
-            driver = _status_kb("RssAnon")
-            workers = [_status_kb("RssAnon", pid) for pid in _children(me)]
-            self.driver = max(self.driver, driver)
-            self.worker = max([self.worker, *workers])
-            self.tree = max(self.tree, driver + sum(workers))
-            self._stop.wait(self.every)
+    def sample(self) -> None:
+        driver = status_kb("RssAnon")
+        workers = [status_kb("RssAnon", pid) for pid in descendants(os.getpid())]
+        self.driver = max(self.driver, driver)
+        self.worker = max([self.worker, *workers])
+        self.tree = max(self.tree, driver + sum(workers))
 
 
 def measure(pages: int, workdir: Path, workers: int) -> dict:
@@ -125,7 +85,7 @@ def measure(pages: int, workdir: Path, workers: int) -> dict:
 
     pairs = pages // 2
     ru_dir, az_dir = write_pages(workdir / "pages", pairs)
-    start_anon = _status_kb("RssAnon")
+    start_anon = status_kb("RssAnon")
     started = time.perf_counter()
     with AnonPeaks() as peaks:
         report = run_corpus(ru_dir, az_dir, workdir / "out", encoder_factory=FakeFactory(dim=DIM), workers=workers,
@@ -134,7 +94,7 @@ def measure(pages: int, workdir: Path, workers: int) -> dict:
     right = sum(1 for line in (workdir / "out" / "pairs.tsv").read_text(encoding="utf-8").splitlines()[1:]
                 if line.split("\t")[0].removeprefix("ru-") == line.split("\t")[1].removeprefix("az-"))
     return {"pages": pages, "seconds": round(seconds, 1), "pairs": report["pairs"], "right": right,
-            "planted": pairs, "driver_hwm_mb": _status_kb("VmHWM") / 1024, "driver_anon_mb": peaks.driver / 1024,
+            "planted": pairs, "driver_hwm_mb": status_kb("VmHWM") / 1024, "driver_anon_mb": peaks.driver / 1024,
             "tree_anon_mb": peaks.tree / 1024, "worker_anon_mb": peaks.worker / 1024,
             "start_anon_mb": start_anon / 1024, "vectors_mb": pages * 2 * DIM * 4 / 2**20}
 

@@ -38,7 +38,6 @@ import platform
 import shutil
 import sys
 import tempfile
-import threading
 import time
 from pathlib import Path
 
@@ -46,6 +45,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from pages import build_pool  # noqa: E402
+from procmem import Sampler, descendants, status_kb  # noqa: E402
 
 from align.corpus import CachedEncoder, make_jobs, process_pair, run_corpus  # noqa: E402
 from align.documents import read_pairing  # noqa: E402
@@ -56,52 +56,20 @@ from align.filters import FilterSettings  # noqa: E402
 # ----------------------------------------------------------------------------- measuring
 
 
-class PeakMemory:
+class PeakMemory(Sampler):
     """Samples the summed resident memory of this process and all its descendants."""
 
     def __init__(self, every: float = 0.25) -> None:
-        self.every, self.peak, self._stop = every, 0, threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
+        super().__init__(every)
+        self.peak = 0
 
-    def __enter__(self) -> "PeakMemory":
-        self._thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self._stop.set()
-        self._thread.join()
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self.peak = max(self.peak, tree_rss(os.getpid()))
-            self._stop.wait(self.every)
+    def sample(self) -> None:
+        self.peak = max(self.peak, tree_rss(os.getpid()))
 
 
 def tree_rss(root: int) -> int:
     """Bytes resident in ``root`` and its descendants (Linux /proc; 0 elsewhere)."""
-    parents: dict[int, int] = {}
-    for entry in Path("/proc").glob("[0-9]*"):
-        try:
-            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
-            parents[int(entry.name)] = int(fields[1])
-        except (OSError, IndexError, ValueError):
-            continue
-    family, grew = {root}, True
-    while grew:
-        grew = False
-        for pid, ppid in parents.items():
-            if ppid in family and pid not in family:
-                family.add(pid)
-                grew = True
-    total = 0
-    for pid in family:
-        try:
-            for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-                if line.startswith("VmRSS:"):
-                    total += int(line.split()[1]) * 1024
-        except OSError:
-            continue
-    return total
+    return sum(status_kb("VmRSS", pid) for pid in [root, *descendants(root)]) * 1024
 
 
 class Recorder:

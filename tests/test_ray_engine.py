@@ -280,17 +280,12 @@ def _ray_node(args: list[str], env: dict):
 
 
 def _stop_ray_node(proc) -> None:
+    """SIGTERM to the node's process group, then SIGKILL to whatever of the group is left."""
     for sig in (signal.SIGTERM, signal.SIGKILL):
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(proc.pid, sig)
-        except ProcessLookupError:
-            return
-        try:
+        with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            continue
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGKILL)  # what the group's children left
 
 
 def _wait_for_nodes(address: str, count: int, env: dict, procs: list, timeout: float = 90.0) -> str:
